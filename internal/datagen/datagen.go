@@ -1,0 +1,230 @@
+// Package datagen generates the shop's customers, products and orders as CSV,
+// deterministically for a given seed and anchor time, and reads orders.csv back.
+package datagen
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/brianvoe/gofakeit/v7"
+
+	"github.com/dropflow/dropflow/internal/events"
+)
+
+// File names inside the output directory.
+const (
+	CustomersFile = "customers.csv"
+	InventoryFile = "inventory.csv"
+	OrdersFile    = "orders.csv"
+	ManifestFile  = "manifest.json"
+)
+
+// Column headers: the contract of ARCHITECTURE.md.
+var (
+	CustomersHeader = []string{"customer_id", "name", "email", "city", "channel", "created_at"}
+	InventoryHeader = []string{"product_id", "product_name", "category", "unit_price", "stock_quantity", "updated_at"}
+	OrdersHeader    = []string{"order_id", "customer_id", "product_id", "quantity", "unit_price", "status", "sold_at"}
+)
+
+// FirstProductID is the id of the first product; products are numbered from it.
+const FirstProductID = 1000
+
+// OrderWindow is how far before AsOf orders are spread.
+const OrderWindow = 90 * 24 * time.Hour
+
+// Spec says what to generate.
+type Spec struct {
+	Seed      int64     `json:"seed"`
+	Customers int       `json:"customers"`
+	Products  int       `json:"products"`
+	Orders    int       `json:"orders"`
+	AsOf      time.Time `json:"as_of"`
+}
+
+// Validate refuses counts that cannot make a consistent data set.
+func (s Spec) Validate() error {
+	if s.Customers < 1 || s.Products < 1 || s.Orders < 1 {
+		return fmt.Errorf("datagen: customers, products and orders must each be >= 1 (got %d, %d, %d)", s.Customers, s.Products, s.Orders)
+	}
+	if s.AsOf.IsZero() {
+		return errors.New("datagen: as_of is required (it anchors every timestamp)")
+	}
+	return nil
+}
+
+// Files are the paths of a generated set.
+type Files struct {
+	Dir       string
+	Customers string
+	Inventory string
+	Orders    string
+}
+
+// FilesIn returns the file paths inside dir.
+func FilesIn(dir string) Files {
+	return Files{Dir: dir, Customers: filepath.Join(dir, CustomersFile), Inventory: filepath.Join(dir, InventoryFile), Orders: filepath.Join(dir, OrdersFile)}
+}
+
+// ts formats a time as ISO 8601 UTC with a trailing Z, second precision.
+func ts(t time.Time) string { return t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z") }
+
+var categories = []string{"Electronics", "Home & Kitchen", "Beauty", "Sports", "Toys", "Fashion", "Garden", "Pets"}
+
+// statusWeights give a realistic mix; the cumulative order follows events.Statuses().
+var statusWeights = []int{8, 22, 25, 38, 4, 3}
+
+// Existing reads the manifest in dir; ok is false when there is none.
+func Existing(dir string) (Spec, bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return Spec{}, false, nil
+	}
+	if err != nil {
+		return Spec{}, false, fmt.Errorf("datagen: read manifest: %w", err)
+	}
+	var s Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Spec{}, false, fmt.Errorf("datagen: manifest %s is corrupt: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	for _, f := range []string{CustomersFile, InventoryFile, OrdersFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return s, false, nil
+		}
+	}
+	return s, true, nil
+}
+
+// Generate writes the three CSVs and the manifest into dir. Each file is
+// written to a temporary name and renamed, so a crash never leaves half a file.
+func Generate(dir string, s Spec) (Files, error) {
+	if err := s.Validate(); err != nil {
+		return Files{}, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Files{}, fmt.Errorf("datagen: create %s: %w", dir, err)
+	}
+	f := gofakeit.New(uint64(s.Seed))
+	asOf := s.AsOf.UTC()
+	files := FilesIn(dir)
+
+	customers := make([][]string, 0, s.Customers)
+	for id := 1; id <= s.Customers; id++ {
+		name := f.Name()
+		local := strings.ToLower(strings.NewReplacer(" ", ".", "'", "", "-", "").Replace(name))
+		created := asOf.Add(-OrderWindow - time.Duration(f.IntRange(0, 365*24*3600))*time.Second)
+		channel := "online"
+		if f.IntRange(0, 99) < 30 {
+			channel = "store"
+		}
+		customers = append(customers, []string{strconv.Itoa(id), name, fmt.Sprintf("%s.%d@example.com", local, id), f.City(), channel, ts(created)})
+	}
+
+	prices := make([]events.Cents, s.Products)
+	inventory := make([][]string, 0, s.Products)
+	for i := 0; i < s.Products; i++ {
+		prices[i] = events.Cents(f.IntRange(499, 49999))
+		updated := asOf.Add(-time.Duration(f.IntRange(3600, 30*24*3600)) * time.Second)
+		inventory = append(inventory, []string{strconv.Itoa(FirstProductID + i), f.ProductName(), categories[f.IntRange(0, len(categories)-1)],
+			prices[i].String(), strconv.Itoa(f.IntRange(0, 1000)), ts(updated)})
+	}
+
+	type order struct {
+		soldAt            time.Time
+		customer, product int
+		quantity          int
+		status            string
+	}
+	orders := make([]order, s.Orders)
+	statuses := events.Statuses()
+	total := 0
+	for _, w := range statusWeights {
+		total += w
+	}
+	for i := range orders {
+		r, st := f.IntRange(0, total-1), 0
+		for st < len(statusWeights)-1 && r >= statusWeights[st] {
+			r -= statusWeights[st]
+			st++
+		}
+		orders[i] = order{
+			soldAt:   asOf.Add(-time.Duration(f.IntRange(1, int(OrderWindow/time.Second))) * time.Second),
+			customer: f.IntRange(1, s.Customers),
+			product:  f.IntRange(0, s.Products-1),
+			quantity: f.IntRange(1, 5),
+			status:   statuses[st],
+		}
+	}
+	// Ids rise with time, as a shop's order numbers do.
+	sort.SliceStable(orders, func(a, b int) bool { return orders[a].soldAt.Before(orders[b].soldAt) })
+	orderRows := make([][]string, 0, s.Orders)
+	for i, o := range orders {
+		orderRows = append(orderRows, []string{strconv.Itoa(i + 1), strconv.Itoa(o.customer), strconv.Itoa(FirstProductID + o.product),
+			strconv.Itoa(o.quantity), prices[o.product].String(), o.status, ts(o.soldAt)})
+	}
+
+	for _, w := range []struct {
+		path   string
+		header []string
+		rows   [][]string
+	}{{files.Customers, CustomersHeader, customers}, {files.Inventory, InventoryHeader, inventory}, {files.Orders, OrdersHeader, orderRows}} {
+		if err := writeCSV(w.path, w.header, w.rows); err != nil {
+			return Files{}, err
+		}
+	}
+	m, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return Files{}, fmt.Errorf("datagen: manifest: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(dir, ManifestFile), func(w io.Writer) error { _, err := w.Write(append(m, '\n')); return err }); err != nil {
+		return Files{}, err
+	}
+	return files, nil
+}
+
+func writeCSV(path string, header []string, rows [][]string) error {
+	return writeAtomic(path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.Write(header); err != nil {
+			return err
+		}
+		if err := cw.WriteAll(rows); err != nil {
+			return err
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}
+
+func writeAtomic(path string, write func(io.Writer) error) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("datagen: create %s: %w", tmp, err)
+	}
+	bw := bufio.NewWriter(f)
+	if err := write(bw); err != nil {
+		f.Close()
+		return fmt.Errorf("datagen: write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("datagen: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("datagen: close %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("datagen: rename %s: %w", path, err)
+	}
+	return nil
+}

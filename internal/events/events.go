@@ -1,0 +1,260 @@
+// Package events is the contract of the order events that travel through
+// Kafka: their JSON shape, their deterministic ids, and the decoding and
+// validation that decides whether an event is loaded or rejected.
+// It imports nothing of the project.
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Event types.
+const (
+	TypeOrderCreated = "order_created"
+	TypeOrderUpdated = "order_updated"
+)
+
+// SchemaVersion of the event JSON produced by this build.
+const SchemaVersion = 1
+
+// MaxEventBytes is the largest value accepted; larger ones are rejected.
+const MaxEventBytes = 64 << 10
+
+// Sources of events.
+const (
+	SourceReplay = "replay"
+	SourceStream = "stream"
+)
+
+// Order statuses accepted in events.
+var validStatus = map[string]bool{"pending": true, "paid": true, "shipped": true, "delivered": true, "cancelled": true, "returned": true}
+
+// ValidStatus reports whether s is an order status of the contract.
+func ValidStatus(s string) bool { return validStatus[s] }
+
+// Statuses lists the order statuses of the contract, in lifecycle order.
+func Statuses() []string {
+	return []string{"pending", "paid", "shipped", "delivered", "cancelled", "returned"}
+}
+
+// namespace is the UUID namespace of Dropflow event ids (a v5 UUID of the name).
+var namespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://dropflow.dev/events/order"))
+
+// EventID is deterministic: the same order and version always give the same id,
+// so a resent event is recognisably a duplicate.
+func EventID(orderID int64, version int) string {
+	return uuid.NewSHA1(namespace, []byte(strconv.FormatInt(orderID, 10)+"/"+strconv.Itoa(version))).String()
+}
+
+// Cents is a price in hundredths, written in JSON as a decimal number with 2 places.
+type Cents int64
+
+// String formats 1999 as "19.99".
+func (c Cents) String() string {
+	sign := ""
+	v := int64(c)
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
+}
+
+// MarshalJSON writes a JSON number with two decimals.
+func (c Cents) MarshalJSON() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalJSON reads a JSON number (or numeric string) with at most 2 decimals.
+func (c *Cents) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	v, err := ParseCents(s)
+	if err != nil {
+		return err
+	}
+	*c = v
+	return nil
+}
+
+// ParseCents parses "19.99", "19.9" or "19" into cents.
+func ParseCents(s string) (Cents, error) {
+	neg := strings.HasPrefix(s, "-")
+	t := strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(t, ".")
+	if whole == "" || len(frac) > 2 {
+		return 0, fmt.Errorf("price %q: want a decimal with at most 2 places", s)
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("price %q: %w", s, err)
+	}
+	var f int64
+	if frac != "" {
+		for len(frac) < 2 {
+			frac += "0"
+		}
+		if f, err = strconv.ParseInt(frac, 10, 64); err != nil {
+			return 0, fmt.Errorf("price %q: %w", s, err)
+		}
+	}
+	v := w*100 + f
+	if neg {
+		v = -v
+	}
+	return Cents(v), nil
+}
+
+// Order carries the fields of orders.csv.
+type Order struct {
+	OrderID    int64     `json:"order_id"`
+	CustomerID int64     `json:"customer_id"`
+	ProductID  int64     `json:"product_id"`
+	Quantity   int64     `json:"quantity"`
+	UnitPrice  Cents     `json:"unit_price"`
+	Status     string    `json:"status"`
+	SoldAt     time.Time `json:"sold_at"`
+}
+
+// Event is one Kafka record value.
+type Event struct {
+	EventID       string    `json:"event_id"`
+	EventType     string    `json:"event_type"`
+	EventVersion  int       `json:"event_version"`
+	SchemaVersion int       `json:"schema_version"`
+	OccurredAt    time.Time `json:"occurred_at"`
+	ProducedAt    time.Time `json:"produced_at"`
+	Source        string    `json:"source"`
+	Order         Order     `json:"order"`
+}
+
+// NewOrderCreated builds the version-1 event of an order.
+func NewOrderCreated(o Order, source string, producedAt time.Time) Event {
+	return Event{
+		EventID:       EventID(o.OrderID, 1),
+		EventType:     TypeOrderCreated,
+		EventVersion:  1,
+		SchemaVersion: SchemaVersion,
+		OccurredAt:    o.SoldAt.UTC(),
+		ProducedAt:    producedAt.UTC(),
+		Source:        source,
+		Order:         o,
+	}
+}
+
+// Key is the Kafka key of an event: the order id, so one order stays in one
+// partition, in order.
+func (e Event) Key() []byte { return []byte(strconv.FormatInt(e.Order.OrderID, 10)) }
+
+// Reject reasons: stable, low-cardinality codes stored with each reject and
+// used as metric labels.
+const (
+	ReasonTooLarge      = "too_large"
+	ReasonInvalidJSON   = "invalid_json"
+	ReasonMissingField  = "missing_field"
+	ReasonInvalidField  = "invalid_field"
+	ReasonUnknownType   = "unknown_event_type"
+	ReasonBadQuantity   = "invalid_quantity"
+	ReasonNegativePrice = "negative_price"
+	ReasonIDMismatch    = "event_id_mismatch"
+)
+
+// RejectError explains why an event cannot be loaded.
+type RejectError struct {
+	Reason string // one of the Reason constants
+	Detail string
+}
+
+func (e *RejectError) Error() string { return e.Reason + ": " + e.Detail }
+
+func reject(reason, format string, args ...any) error {
+	return &RejectError{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// required lists the fields that must be present, as JSON paths.
+var required = []string{"event_id", "event_type", "event_version", "schema_version", "occurred_at", "produced_at", "source", "order"}
+var requiredOrder = []string{"order_id", "customer_id", "product_id", "quantity", "unit_price", "status", "sold_at"}
+
+// Decode parses and validates one record value. A *RejectError says why it is
+// rejected; the value itself is kept by the caller.
+func Decode(value []byte) (Event, error) {
+	var ev Event
+	if len(value) > MaxEventBytes {
+		return ev, reject(ReasonTooLarge, "value is %d bytes, limit %d", len(value), MaxEventBytes)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(value, &raw); err != nil {
+		return ev, reject(ReasonInvalidJSON, "%v", err)
+	}
+	for _, f := range required {
+		if v, ok := raw[f]; !ok || bytes.Equal(v, []byte("null")) {
+			return ev, reject(ReasonMissingField, "%s", f)
+		}
+	}
+	var rawOrder map[string]json.RawMessage
+	if err := json.Unmarshal(raw["order"], &rawOrder); err != nil {
+		return ev, reject(ReasonInvalidField, "order: not an object")
+	}
+	for _, f := range requiredOrder {
+		if v, ok := rawOrder[f]; !ok || bytes.Equal(v, []byte("null")) {
+			return ev, reject(ReasonMissingField, "order.%s", f)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(value))
+	if err := dec.Decode(&ev); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return ev, reject(ReasonInvalidField, "%s: want %s, got %s", te.Field, te.Type, te.Value)
+		}
+		return ev, reject(ReasonInvalidField, "%v", err)
+	}
+	return ev, ev.Validate()
+}
+
+// Validate checks the business rules of an event.
+func (e Event) Validate() error {
+	switch e.EventType {
+	case TypeOrderCreated, TypeOrderUpdated:
+	default:
+		return reject(ReasonUnknownType, "%q", e.EventType)
+	}
+	if e.EventVersion < 1 {
+		return reject(ReasonInvalidField, "event_version: must be >= 1, got %d", e.EventVersion)
+	}
+	if e.SchemaVersion != SchemaVersion {
+		return reject(ReasonInvalidField, "schema_version: this build reads %d, got %d", SchemaVersion, e.SchemaVersion)
+	}
+	if e.Source != SourceReplay && e.Source != SourceStream {
+		return reject(ReasonInvalidField, "source: %q", e.Source)
+	}
+	o := e.Order
+	if o.OrderID < 1 {
+		return reject(ReasonInvalidField, "order.order_id: must be >= 1, got %d", o.OrderID)
+	}
+	if o.CustomerID < 1 {
+		return reject(ReasonInvalidField, "order.customer_id: must be >= 1, got %d", o.CustomerID)
+	}
+	if o.ProductID < 1 {
+		return reject(ReasonInvalidField, "order.product_id: must be >= 1, got %d", o.ProductID)
+	}
+	if o.Quantity < 1 {
+		return reject(ReasonBadQuantity, "order.quantity: must be >= 1, got %d", o.Quantity)
+	}
+	if o.UnitPrice < 0 {
+		return reject(ReasonNegativePrice, "order.unit_price: %s", o.UnitPrice)
+	}
+	if !ValidStatus(o.Status) {
+		return reject(ReasonInvalidField, "order.status: %q", o.Status)
+	}
+	if o.SoldAt.IsZero() {
+		return reject(ReasonInvalidField, "order.sold_at: zero time")
+	}
+	if want := EventID(o.OrderID, e.EventVersion); e.EventID != want {
+		return reject(ReasonIDMismatch, "event_id %q is not the id of order %d version %d (%s)", e.EventID, o.OrderID, e.EventVersion, want)
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+// Package names holds the public names of Dropflow's Temporal surface: task
+// queue, workflow types, signals, queries and workflow-ID builders. Workflows,
+// worker and starter all import it so that a name changes in one place only.
+package names
+
+import "fmt"
+
+// TaskQueue is the task queue every Dropflow worker polls.
+const TaskQueue = "dropflow"
+
+// Workflow type names. They are public API: users start them by name with
+// `temporal workflow start --type X`.
+const (
+	Pipeline         = "Pipeline"
+	DeploySchema     = "DeploySchema"
+	SeedData         = "SeedData"
+	ProduceOrders    = "ProduceOrders"
+	IngestOrders     = "IngestOrders"
+	MergeOrders      = "MergeOrders"
+	ValidatePipeline = "ValidatePipeline"
+)
+
+// AllWorkflows lists the workflow types in pipeline order.
+func AllWorkflows() []string {
+	return []string{DeploySchema, SeedData, ProduceOrders, IngestOrders, MergeOrders, ValidatePipeline, Pipeline}
+}
+
+// Signals and queries.
+const (
+	// SignalDrain tells an IngestOrders run that its producer is done: it
+	// loads up to the partitions' current end offsets once more and returns.
+	SignalDrain = "drain"
+	// SignalStop stops a following IngestOrders run after its current batch.
+	SignalStop = "stop"
+	// QueryProgress returns a workflow's progress struct.
+	QueryProgress = "progress"
+)
+
+// PipelineID names a Pipeline run by its input, so that starting the same
+// pipeline twice attaches to the running one instead of duplicating work.
+func PipelineID(seed int64, customers, products, orders int) string {
+	return fmt.Sprintf("pipeline-seed%d-c%d-p%d-o%d", seed, customers, products, orders)
+}
+
+// ChildID names a pipeline step after its parent run.
+func ChildID(parentID, workflowType string) string {
+	return parentID + "/" + workflowType
+}
+
+// StandaloneID names a step started on its own (from the starter) by type and a
+// caller-chosen key, typically a timestamp.
+func StandaloneID(workflowType, key string) string {
+	return workflowType + "-" + key
+}

@@ -1,0 +1,459 @@
+// Package params holds the input and result types of Dropflow's workflows and
+// activities. JSON field names are snake_case and public API; every input field
+// is optional and its zero value means the documented default, applied by
+// WithDefaults so that workflows and starter agree on it.
+package params
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults of the data generator (the original design's volumes).
+const (
+	DefaultSeed      int64 = 42
+	DefaultCustomers       = 1000
+	DefaultProducts        = 200
+	DefaultOrders          = 5000
+)
+
+// InvalidInputError names the input field that is wrong. Workflows turn it into
+// a non-retryable application error of type "InvalidInput".
+type InvalidInputError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidInputError) Error() string {
+	return fmt.Sprintf("invalid input: %s: %s", e.Field, e.Reason)
+}
+
+func invalid(field, format string, args ...any) error {
+	return &InvalidInputError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Duration is a time.Duration that reads and writes JSON as a Go duration
+// string ("5s", "250ms"), so that CLI users can type it.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
+
+// UnmarshalJSON accepts a duration string or a number of nanoseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		return nil
+	}
+	if len(s) >= 2 && s[0] == '"' {
+		v, err := time.ParseDuration(s[1 : len(s)-1])
+		if err != nil {
+			return fmt.Errorf("duration %s: %w", s, err)
+		}
+		*d = Duration(v)
+		return nil
+	}
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		return fmt.Errorf("duration %s: want a string such as \"5s\"", s)
+	}
+	*d = Duration(n)
+	return nil
+}
+
+// D returns the standard library duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// ---------------------------------------------------------------- DeploySchema
+
+// DeploySchemaInput is the input of DeploySchema.
+type DeploySchemaInput struct {
+	// DryRun prints the SQL that would run and changes nothing. Default false.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// DeploySchemaResult lists what the deploy did.
+type DeploySchemaResult struct {
+	Applied []string `json:"applied"`
+	Already []string `json:"already_applied"`
+	// SQL is the script that would run (dry run) or that ran.
+	SQL string `json:"sql,omitempty"`
+}
+
+// -------------------------------------------------------------------- SeedData
+
+// SeedDataInput is the input of SeedData.
+type SeedDataInput struct {
+	// Seed of the generator; the same seed and counts give byte-identical CSVs. Default 42.
+	Seed int64 `json:"seed,omitempty"`
+	// Customers to generate. Default 1000.
+	Customers int `json:"customers,omitempty"`
+	// Products to generate. Default 200.
+	Products int `json:"products,omitempty"`
+	// Orders to generate. Default 5000.
+	Orders int `json:"orders,omitempty"`
+	// OutputDir for the CSVs. Default: the worker's DATA_DIR + "/seed".
+	OutputDir string `json:"output_dir,omitempty"`
+	// AsOf anchors every generated timestamp (RFC 3339); orders fall in the 90
+	// days before it. Default: midnight UTC of the workflow's start day.
+	AsOf string `json:"as_of,omitempty"`
+	// Regenerate overwrites CSVs generated earlier with the same seed and counts.
+	// Default false: they are reused, so a rerun is idempotent.
+	Regenerate bool `json:"regenerate,omitempty"`
+	// SkipProdLoad leaves PROD.customers and PROD.inventory untouched. Default false.
+	SkipProdLoad bool `json:"skip_prod_load,omitempty"`
+}
+
+// WithDefaults fills zero fields and validates the rest.
+func (in SeedDataInput) WithDefaults() (SeedDataInput, error) {
+	if in.Seed == 0 {
+		in.Seed = DefaultSeed
+	}
+	for _, f := range []struct {
+		name string
+		v    *int
+		def  int
+	}{{"customers", &in.Customers, DefaultCustomers}, {"products", &in.Products, DefaultProducts}, {"orders", &in.Orders, DefaultOrders}} {
+		if *f.v < 0 {
+			return in, invalid(f.name, "must be >= 1, got %d", *f.v)
+		}
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	if in.AsOf != "" {
+		if _, err := time.Parse(time.RFC3339, in.AsOf); err != nil {
+			return in, invalid("as_of", "want RFC 3339 such as 2026-01-31T00:00:00Z, got %q", in.AsOf)
+		}
+	}
+	return in, nil
+}
+
+// SeedDataResult describes the generated files.
+type SeedDataResult struct {
+	Dir           string `json:"dir"`
+	CustomersCSV  string `json:"customers_csv"`
+	InventoryCSV  string `json:"inventory_csv"`
+	OrdersCSV     string `json:"orders_csv"`
+	Customers     int    `json:"customers"`
+	Products      int    `json:"products"`
+	Orders        int    `json:"orders"`
+	AsOf          string `json:"as_of"`
+	Reused        bool   `json:"reused"`
+	ProdCustomers int64  `json:"prod_customers"`
+	ProdInventory int64  `json:"prod_inventory"`
+}
+
+// --------------------------------------------------------------- ProduceOrders
+
+// Produce modes.
+const (
+	ModeReplay = "replay"
+)
+
+// ProduceOrdersInput is the input of ProduceOrders.
+type ProduceOrdersInput struct {
+	// Mode: "replay" sends orders.csv as order_created events. Default "replay".
+	Mode string `json:"mode,omitempty"`
+	// OrdersCSV to replay. Default: DATA_DIR/seed/orders.csv.
+	OrdersCSV string `json:"orders_csv,omitempty"`
+	// Topic to produce to. Default: the worker's KAFKA_TOPIC.
+	Topic string `json:"topic,omitempty"`
+	// Rate in events per second; 0 means unlimited. Default 0.
+	Rate float64 `json:"rate,omitempty"`
+	// Limit stops after this many events; 0 means the whole file. Default 0.
+	Limit int `json:"limit,omitempty"`
+	// ChunkSize is the number of events per activity (each heartbeats and resumes). Default 5000.
+	ChunkSize int `json:"chunk_size,omitempty"`
+}
+
+// WithDefaults fills zero fields and validates the rest.
+func (in ProduceOrdersInput) WithDefaults() (ProduceOrdersInput, error) {
+	if in.Mode == "" {
+		in.Mode = ModeReplay
+	}
+	if in.Mode != ModeReplay {
+		return in, invalid("mode", "unknown mode %q (want %q)", in.Mode, ModeReplay)
+	}
+	if in.Rate < 0 {
+		return in, invalid("rate", "must be >= 0 events/s (0 = unlimited), got %g", in.Rate)
+	}
+	if in.Limit < 0 {
+		return in, invalid("limit", "must be >= 0 (0 = no limit), got %d", in.Limit)
+	}
+	if in.ChunkSize < 0 {
+		return in, invalid("chunk_size", "must be >= 1, got %d", in.ChunkSize)
+	}
+	if in.ChunkSize == 0 {
+		in.ChunkSize = 5000
+	}
+	return in, nil
+}
+
+// ProduceChunkParams is the input of the ProduceChunk activity: lines
+// [StartLine, StartLine+Count) of the CSV (line 0 is the first data row).
+type ProduceChunkParams struct {
+	OrdersCSV string  `json:"orders_csv"`
+	Topic     string  `json:"topic"`
+	StartLine int     `json:"start_line"`
+	Count     int     `json:"count"`
+	Rate      float64 `json:"rate"`
+}
+
+// ProduceChunkResult reports one chunk.
+type ProduceChunkResult struct {
+	Sent int `json:"sent"`
+	// EOF is true when the file ended inside this chunk.
+	EOF bool `json:"eof"`
+}
+
+// ProduceOrdersResult totals a ProduceOrders run.
+type ProduceOrdersResult struct {
+	Topic  string `json:"topic"`
+	Sent   int    `json:"sent"`
+	Chunks int    `json:"chunks"`
+}
+
+// ProduceProgress is returned by the progress query.
+type ProduceProgress struct {
+	Sent     int     `json:"sent"`
+	Position int     `json:"position"`
+	Rate     float64 `json:"rate"`
+	Done     bool    `json:"done"`
+}
+
+// ---------------------------------------------------------------- IngestOrders
+
+// Ingest modes.
+const (
+	ModeDrain  = "drain"
+	ModeFollow = "follow"
+)
+
+// IngestOrdersInput is the input of IngestOrders.
+type IngestOrdersInput struct {
+	// Mode: "drain" loads up to the end offsets and returns; "follow" keeps
+	// loading until the stop signal. Default "drain".
+	Mode string `json:"mode,omitempty"`
+	// Topic to consume. Default: the worker's KAFKA_TOPIC.
+	Topic string `json:"topic,omitempty"`
+	// BatchRecords flushes a batch at this many records. Default 5000.
+	BatchRecords int `json:"batch_records,omitempty"`
+	// BatchBytes flushes a batch at this many bytes of values. Default 4 MiB.
+	BatchBytes int `json:"batch_bytes,omitempty"`
+	// BatchWait flushes a non-empty batch after this long. Default "1s".
+	BatchWait Duration `json:"batch_wait,omitempty"`
+	// AwaitDrainSignal (drain mode) keeps loading rounds until the "drain"
+	// signal, then loads once more to the end and returns. Pipeline sets it so
+	// that ingest runs alongside the producer. Default false.
+	AwaitDrainSignal bool `json:"await_drain_signal,omitempty"`
+	// FollowChunk (follow mode) is how long one LoadPartition activity runs
+	// before the workflow continues as new. Default "10m".
+	FollowChunk Duration `json:"follow_chunk,omitempty"`
+	// Totals carried over ContinueAsNew; not for users.
+	Carry *IngestOrdersResult `json:"carry,omitempty"`
+}
+
+// WithDefaults fills zero fields and validates the rest.
+func (in IngestOrdersInput) WithDefaults() (IngestOrdersInput, error) {
+	if in.Mode == "" {
+		in.Mode = ModeDrain
+	}
+	if in.Mode != ModeDrain && in.Mode != ModeFollow {
+		return in, invalid("mode", "unknown mode %q (want %q or %q)", in.Mode, ModeDrain, ModeFollow)
+	}
+	if in.BatchRecords < 0 {
+		return in, invalid("batch_records", "must be >= 1, got %d", in.BatchRecords)
+	}
+	if in.BatchRecords == 0 {
+		in.BatchRecords = 5000
+	}
+	if in.BatchBytes < 0 {
+		return in, invalid("batch_bytes", "must be >= 1, got %d", in.BatchBytes)
+	}
+	if in.BatchBytes == 0 {
+		in.BatchBytes = 4 << 20
+	}
+	if in.BatchWait < 0 {
+		return in, invalid("batch_wait", "must be > 0, got %s", in.BatchWait.D())
+	}
+	if in.BatchWait == 0 {
+		in.BatchWait = Duration(time.Second)
+	}
+	if in.FollowChunk < 0 {
+		return in, invalid("follow_chunk", "must be > 0, got %s", in.FollowChunk.D())
+	}
+	if in.FollowChunk == 0 {
+		in.FollowChunk = Duration(10 * time.Minute)
+	}
+	return in, nil
+}
+
+// LoadPartitionParams is the input of the LoadPartition activity.
+type LoadPartitionParams struct {
+	Topic        string   `json:"topic"`
+	Partition    int      `json:"partition"`
+	BatchRecords int      `json:"batch_records"`
+	BatchBytes   int      `json:"batch_bytes"`
+	BatchWait    Duration `json:"batch_wait"`
+	// Follow keeps reading until MaxDuration passes or the activity is
+	// cancelled; otherwise it returns once caught up with the end offset.
+	Follow      bool     `json:"follow"`
+	MaxDuration Duration `json:"max_duration,omitempty"`
+}
+
+// PartitionResult reports one LoadPartition activity.
+type PartitionResult struct {
+	Partition  int   `json:"partition"`
+	Loaded     int64 `json:"loaded"`
+	Duplicates int64 `json:"duplicates"`
+	Rejected   int64 `json:"rejected"`
+	Batches    int64 `json:"batches"`
+	NextOffset int64 `json:"next_offset"`
+}
+
+// IngestOrdersResult totals an IngestOrders run.
+type IngestOrdersResult struct {
+	Topic      string            `json:"topic"`
+	Partitions int               `json:"partitions"`
+	Loaded     int64             `json:"loaded"`
+	Duplicates int64             `json:"duplicates"`
+	Rejected   int64             `json:"rejected"`
+	Batches    int64             `json:"batches"`
+	Rounds     int               `json:"rounds"`
+	Offsets    []PartitionResult `json:"offsets"`
+}
+
+// Add folds one partition's result into the totals.
+func (r *IngestOrdersResult) Add(p PartitionResult) {
+	r.Loaded += p.Loaded
+	r.Duplicates += p.Duplicates
+	r.Rejected += p.Rejected
+	r.Batches += p.Batches
+	for i := range r.Offsets {
+		if r.Offsets[i].Partition == p.Partition {
+			o := &r.Offsets[i]
+			o.Loaded += p.Loaded
+			o.Duplicates += p.Duplicates
+			o.Rejected += p.Rejected
+			o.Batches += p.Batches
+			o.NextOffset = p.NextOffset
+			return
+		}
+	}
+	r.Offsets = append(r.Offsets, p)
+}
+
+// ----------------------------------------------------------------- MergeOrders
+
+// MergeOrdersInput is the input of MergeOrders. It has no fields yet; it is a
+// struct so that fields can be added without breaking callers.
+type MergeOrdersInput struct{}
+
+// MergeOrdersResult reports one merge.
+type MergeOrdersResult struct {
+	// SourceEvents is the number of new RAW events the merge read.
+	SourceEvents int64 `json:"source_events"`
+	Inserted     int64 `json:"inserted"`
+	Updated      int64 `json:"updated"`
+	// Unchanged counts deduplicated orders whose PROD row was already as new.
+	Unchanged int64 `json:"unchanged"`
+	// NothingNew is true when the merge skipped because RAW had no new events.
+	NothingNew bool `json:"nothing_new"`
+}
+
+// ------------------------------------------------------------ ValidatePipeline
+
+// Validation statuses.
+const (
+	StatusPass = "PASS"
+	StatusWarn = "WARN"
+	StatusFail = "FAIL"
+)
+
+// ValidatePipelineInput is the input of ValidatePipeline.
+type ValidatePipelineInput struct {
+	// ReportsDir receives the JSON report. Default: the worker's REPORTS_DIR ("reports").
+	ReportsDir string `json:"reports_dir,omitempty"`
+	// AllowFail returns a FAIL report as a result instead of failing the workflow. Default false.
+	AllowFail bool `json:"allow_fail,omitempty"`
+}
+
+// Check is one validation check.
+type Check struct {
+	Name    string           `json:"name"`
+	Status  string           `json:"status"`
+	Message string           `json:"message"`
+	Figures map[string]int64 `json:"figures,omitempty"`
+	Query   string           `json:"query"`
+}
+
+// LayerCounts are the row counts of each warehouse layer.
+type LayerCounts struct {
+	RawEvents     int64 `json:"raw_events"`
+	RawRejected   int64 `json:"raw_rejected"`
+	ProdOrders    int64 `json:"prod_orders"`
+	ProdCustomers int64 `json:"prod_customers"`
+	ProdInventory int64 `json:"prod_inventory"`
+}
+
+// ValidationReport is the report written under reports/ and stored in OPS.validation_runs.
+type ValidationReport struct {
+	RunID      string      `json:"run_id"`
+	Timestamp  string      `json:"timestamp"`
+	Status     string      `json:"status"`
+	Summary    Summary     `json:"summary"`
+	Counts     LayerCounts `json:"counts"`
+	Checks     []Check     `json:"checks"`
+	ReportPath string      `json:"report_path"`
+}
+
+// Summary counts checks per status.
+type Summary struct {
+	Total int `json:"total"`
+	Pass  int `json:"pass"`
+	Warn  int `json:"warn"`
+	Fail  int `json:"fail"`
+}
+
+// FailingChecks names the checks with status FAIL.
+func (r ValidationReport) FailingChecks() []string {
+	var out []string
+	for _, c := range r.Checks {
+		if c.Status == StatusFail {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// -------------------------------------------------------------------- Pipeline
+
+// PipelineInput is the input of Pipeline; it runs every step once, in order.
+type PipelineInput struct {
+	Seed      int64   `json:"seed,omitempty"`
+	Customers int     `json:"customers,omitempty"`
+	Products  int     `json:"products,omitempty"`
+	Orders    int     `json:"orders,omitempty"`
+	AsOf      string  `json:"as_of,omitempty"`
+	Rate      float64 `json:"rate,omitempty"`
+	// BatchRecords of the ingest; default as in IngestOrdersInput.
+	BatchRecords int `json:"batch_records,omitempty"`
+}
+
+// PipelineResult gathers the steps' results.
+type PipelineResult struct {
+	Schema     DeploySchemaResult  `json:"schema"`
+	Seed       SeedDataResult      `json:"seed"`
+	Produce    ProduceOrdersResult `json:"produce"`
+	Ingest     IngestOrdersResult  `json:"ingest"`
+	Merge      MergeOrdersResult   `json:"merge"`
+	Validation ValidationReport    `json:"validation"`
+}
+
+// PipelineProgress is returned by the Pipeline's progress query.
+type PipelineProgress struct {
+	Stage string `json:"stage"`
+}

@@ -1,0 +1,298 @@
+package warehouse
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/dropflow/dropflow/internal/datagen"
+	"github.com/dropflow/dropflow/internal/events"
+)
+
+func openTest(t *testing.T) *DuckDB {
+	t.Helper()
+	ctx := context.Background()
+	d, err := OpenDuckDB(ctx, filepath.Join(t.TempDir(), "wh.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.Migrate(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func event(t *testing.T, orderID int64, version int, status string, offset int64) Event {
+	t.Helper()
+	o := events.Order{OrderID: orderID, CustomerID: 1, ProductID: 1000, Quantity: 2, UnitPrice: 1250, Status: status,
+		SoldAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	ev := events.NewOrderCreated(o, events.SourceStream, time.Now())
+	if version > 1 {
+		ev.EventType, ev.EventVersion, ev.EventID = events.TypeOrderUpdated, version, events.EventID(orderID, version)
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Event{EventID: ev.EventID, EventType: ev.EventType, Payload: b, Offset: offset, ProducedAt: ev.ProducedAt}
+}
+
+func count(t *testing.T, d *DuckDB, q string) int64 {
+	t.Helper()
+	n, err := CountInt(context.Background(), d, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func load(t *testing.T, d *DuckDB, partition int, evs ...Event) LoadResult {
+	t.Helper()
+	ctx := context.Background()
+	from, err := d.InitOffset(ctx, "t", partition, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.LoadBatch(ctx, Batch{Topic: "t", Partition: partition, FromOffset: from, NextOffset: from + int64(len(evs)), Events: evs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestMigrateIdempotentAndDryRun(t *testing.T) {
+	ctx := context.Background()
+	d, err := OpenDuckDB(ctx, filepath.Join(t.TempDir(), "wh.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	dry, err := d.Migrate(ctx, true)
+	if err != nil || len(dry.Applied) == 0 || !strings.Contains(dry.SQL, "CREATE TABLE raw.orders_events") {
+		t.Fatalf("dry run: %+v %v", dry, err)
+	}
+	if n := count(t, d, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'"); n != 0 {
+		t.Fatalf("dry run created %d tables", n)
+	}
+	first, err := d.Migrate(ctx, false)
+	if err != nil || len(first.Applied) != len(dry.Applied) {
+		t.Fatalf("first deploy: %+v %v", first, err)
+	}
+	second, err := d.Migrate(ctx, false)
+	if err != nil || len(second.Applied) != 0 || len(second.Already) != len(first.Applied) {
+		t.Fatalf("second deploy must apply nothing: %+v %v", second, err)
+	}
+}
+
+func TestChangedMigrationStopsDeploy(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	if _, err := d.db.ExecContext(ctx, "UPDATE ops.schema_migrations SET checksum = 'abc' WHERE version = '0001_init'"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.Migrate(ctx, false)
+	var ce *ChecksumMismatchError
+	if !errors.As(err, &ce) || ce.File != "sql/duckdb/0001_init.sql" || ce.Applied != "abc" {
+		t.Fatalf("want a checksum mismatch naming the file, got %v", err)
+	}
+}
+
+func TestSameMigrationNamesInBothDialects(t *testing.T) {
+	a, err := Migrations(DialectDuckDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Migrations(DialectSnowflake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != len(b) {
+		t.Fatalf("%d duckdb vs %d snowflake migrations", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Version != b[i].Version {
+			t.Fatalf("migration %d: %s vs %s", i, a[i].Version, b[i].Version)
+		}
+	}
+	if _, err := migrationsFrom(fstest.MapFS{}, "none"); err == nil {
+		t.Fatal("a missing directory must fail")
+	}
+}
+
+func TestLoadBatchExactlyOnce(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	res := load(t, d, 0, event(t, 1, 1, "paid", 0), event(t, 2, 1, "paid", 1), event(t, 1, 1, "paid", 2))
+	if res.Inserted != 2 || res.Duplicates != 1 {
+		t.Fatalf("in-batch duplicate: %+v", res)
+	}
+	// A resend in a later batch is a duplicate too.
+	res = load(t, d, 0, event(t, 2, 1, "paid", 3), event(t, 3, 1, "paid", 4))
+	if res.Inserted != 1 || res.Duplicates != 1 {
+		t.Fatalf("cross-batch duplicate: %+v", res)
+	}
+	if n := count(t, d, "SELECT count(*) FROM raw.orders_events"); n != 3 {
+		t.Fatalf("raw has %d rows, want 3", n)
+	}
+	next, ok, err := d.Offset(ctx, "t", 0)
+	if err != nil || !ok || next != 5 {
+		t.Fatalf("offset %d %v %v, want 5", next, ok, err)
+	}
+	// A loader that read an older offset is fenced and writes nothing.
+	_, err = d.LoadBatch(ctx, Batch{Topic: "t", Partition: 0, FromOffset: 3, NextOffset: 6, Events: []Event{event(t, 9, 1, "paid", 5)}})
+	if !errors.Is(err, ErrFenced) {
+		t.Fatalf("want ErrFenced, got %v", err)
+	}
+	if n := count(t, d, "SELECT count(*) FROM raw.orders_events WHERE kafka_offset = 5"); n != 0 {
+		t.Fatal("fenced batch left rows behind")
+	}
+}
+
+func TestLoadBatchRollsBackRowsWithOffset(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	from, _ := d.InitOffset(ctx, "t", 1, 0)
+	// A cancelled context makes the batch fail half way: nothing may stay.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := d.LoadBatch(cctx, Batch{Topic: "t", Partition: 1, FromOffset: from, NextOffset: 1, Events: []Event{event(t, 1, 1, "paid", 0)}})
+	if err == nil {
+		t.Fatal("cancelled load must fail")
+	}
+	if n := count(t, d, "SELECT count(*) FROM raw.orders_events"); n != 0 {
+		t.Fatalf("%d rows survived a failed batch", n)
+	}
+	if next, _, _ := d.Offset(ctx, "t", 1); next != 0 {
+		t.Fatalf("offset moved to %d on a failed batch", next)
+	}
+	res, err := d.LoadBatch(ctx, Batch{Topic: "t", Partition: 1, FromOffset: 0, NextOffset: 2,
+		Events:  []Event{event(t, 1, 1, "paid", 0)},
+		Rejects: []Reject{{Offset: 1, Value: []byte{0xff, '{'}, Reason: "invalid_json", Error: "bad"}}})
+	if err != nil || res.Inserted != 1 || res.Rejected != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+func TestMergeSemantics(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	status := func(id int) string {
+		var s string
+		if err := d.QueryRow(ctx, "SELECT status FROM prod.orders WHERE order_id = ?", id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// Duplicates inside one batch, and two versions of order 2 in one window.
+	load(t, d, 0, event(t, 1, 1, "paid", 0), event(t, 1, 1, "paid", 1), event(t, 2, 1, "paid", 2), event(t, 2, 2, "shipped", 3))
+	// The update of order 3 arrives before its creation (another partition order).
+	load(t, d, 1, event(t, 3, 2, "delivered", 0))
+	m, err := d.MergeOrders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Inserted != 3 || m.Updated != 0 || m.SourceEvents != 4 {
+		t.Fatalf("first merge %+v", m)
+	}
+	if status(2) != "shipped" || status(3) != "delivered" {
+		t.Fatalf("latest version must win: %s %s", status(2), status(3))
+	}
+	// An older version arriving later never overwrites.
+	load(t, d, 1, event(t, 3, 1, "paid", 1), event(t, 2, 3, "delivered", 2))
+	m, err = d.MergeOrders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Inserted != 0 || m.Updated != 1 || m.Unchanged != 1 {
+		t.Fatalf("second merge %+v", m)
+	}
+	if status(3) != "delivered" || status(2) != "delivered" {
+		t.Fatalf("after late old version: %s %s", status(3), status(2))
+	}
+	// Nothing new: a cheap skip, recorded as such.
+	m, err = d.MergeOrders(ctx)
+	if err != nil || !m.NothingNew || m.SourceEvents != 0 {
+		t.Fatalf("third merge %+v %v", m, err)
+	}
+	// Replaying the whole window (watermark reset) changes nothing.
+	snapshot := func() string {
+		var s string
+		if err := d.QueryRow(ctx, "SELECT string_agg(order_id || ':' || status || ':' || event_version || ':' || merged_at, ',' ORDER BY order_id) FROM prod.orders").Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := snapshot()
+	if _, err := d.db.ExecContext(ctx, "DELETE FROM ops.merge_watermark"); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = d.MergeOrders(ctx); err != nil || m.Inserted != 0 || m.Updated != 0 {
+		t.Fatalf("replayed merge %+v %v", m, err)
+	}
+	if after := snapshot(); after != before {
+		t.Fatal("replaying a window changed PROD")
+	}
+	if n := count(t, d, "SELECT count(*) FROM prod.orders WHERE total_amount <> quantity * unit_price"); n != 0 {
+		t.Fatal("total_amount must be quantity × unit_price")
+	}
+	if n := count(t, d, "SELECT count(*) FROM ops.merge_runs WHERE nothing_new"); n != 1 {
+		t.Fatalf("merge_runs nothing_new = %d", n)
+	}
+}
+
+func TestLoadSeedCSVs(t *testing.T) {
+	d := openTest(t)
+	ctx := context.Background()
+	f, err := datagen.Generate(t.TempDir(), datagen.Spec{Seed: 3, Customers: 40, Products: 12, Orders: 10, AsOf: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // twice: an upsert, not an append
+		if n, err := d.LoadCustomers(ctx, f.Customers); err != nil || n != 40 {
+			t.Fatalf("customers %d %v", n, err)
+		}
+		if n, err := d.LoadInventory(ctx, f.Inventory); err != nil || n != 12 {
+			t.Fatalf("inventory %d %v", n, err)
+		}
+	}
+	if n := count(t, d, "SELECT count(*) FROM prod.customers"); n != 40 {
+		t.Fatalf("customers %d", n)
+	}
+	if n := count(t, d, "SELECT count(*) FROM prod.inventory WHERE product_id BETWEEN 1000 AND 1011"); n != 12 {
+		t.Fatalf("inventory %d", n)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("customer_id,name\nx,y\n"), 0o644)
+	if _, err := d.LoadCustomers(ctx, bad); err == nil {
+		t.Fatal("a malformed CSV must fail")
+	}
+}
+
+func TestSecondProcessGetsLockedError(t *testing.T) {
+	// DuckDB locks per process, so the check runs in a helper process.
+	if os.Getenv("DROPFLOW_LOCK_HELPER") != "" {
+		_, err := OpenDuckDB(context.Background(), os.Getenv("DROPFLOW_LOCK_HELPER"))
+		var le *LockedError
+		if errors.As(err, &le) {
+			os.Exit(3)
+		}
+		os.Exit(4)
+	}
+	path := filepath.Join(t.TempDir(), "locked.duckdb")
+	d, err := OpenDuckDB(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	code := runSelf(t, "TestSecondProcessGetsLockedError", "DROPFLOW_LOCK_HELPER="+path)
+	if code != 3 {
+		t.Fatalf("second process: exit %d, want 3 (LockedError)", code)
+	}
+}

@@ -1,0 +1,103 @@
+// Package warehouse is Dropflow's storage layer: one interface with the
+// pipeline's semantics (exactly-once batch loads, idempotent merge, schema
+// migrations) and one implementation per dialect. It imports neither the
+// Kafka adapter nor anything above it.
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dropflow/dropflow/internal/params"
+)
+
+// Dialects.
+const (
+	DialectDuckDB    = "duckdb"
+	DialectSnowflake = "snowflake"
+)
+
+// Event is one decoded Kafka record bound for RAW.orders_events.
+type Event struct {
+	EventID    string
+	EventType  string
+	Payload    []byte // the whole event JSON
+	Offset     int64
+	ProducedAt time.Time
+}
+
+// Reject is one Kafka record bound for RAW.orders_events_rejected.
+type Reject struct {
+	Offset int64
+	Key    []byte
+	Value  []byte
+	Reason string
+	Error  string
+}
+
+// Batch is what a loader writes in one transaction: the events and rejects of
+// the offsets [FromOffset, NextOffset) of one partition.
+type Batch struct {
+	Topic      string
+	Partition  int
+	FromOffset int64
+	NextOffset int64
+	Events     []Event
+	Rejects    []Reject
+}
+
+// LoadResult reports one batch.
+type LoadResult struct {
+	Inserted   int64
+	Duplicates int64 // events whose event_id was already in RAW
+	Rejected   int64
+}
+
+// ErrFenced means the stored offset moved since this loader read it: another
+// loader owns the partition. The batch was rolled back.
+var ErrFenced = errors.New("warehouse: partition offset moved under this loader (another loader owns it); batch rolled back")
+
+// Warehouse is what the activities need from a warehouse.
+type Warehouse interface {
+	Dialect() string
+	// Migrate applies the embedded migrations not yet applied, or with dryRun
+	// only returns their SQL.
+	Migrate(ctx context.Context, dryRun bool) (params.DeploySchemaResult, error)
+	// Offset returns the stored next offset of a partition; ok is false when
+	// the partition was never loaded.
+	Offset(ctx context.Context, topic string, partition int) (next int64, ok bool, err error)
+	// InitOffset stores next for a partition that has no stored offset yet and
+	// returns the stored value (which wins if another loader got there first).
+	InitOffset(ctx context.Context, topic string, partition int, next int64) (int64, error)
+	// LoadBatch writes the batch's events (skipping event_ids already in RAW),
+	// its rejects, and advances the partition's offset from b.FromOffset to
+	// b.NextOffset, all in one transaction. ErrFenced if the stored offset is
+	// not b.FromOffset.
+	LoadBatch(ctx context.Context, b Batch) (LoadResult, error)
+	// LoadCustomers and LoadInventory upsert PROD from the seed CSVs.
+	LoadCustomers(ctx context.Context, csvPath string) (int64, error)
+	LoadInventory(ctx context.Context, csvPath string) (int64, error)
+	// MergeOrders merges the RAW events not merged yet into PROD.orders.
+	MergeOrders(ctx context.Context) (params.MergeOrdersResult, error)
+	// RecordValidation stores a validation report in OPS.validation_runs.
+	RecordValidation(ctx context.Context, r params.ValidationReport, report []byte) error
+	// RecordPipelineRun stores a finished pipeline in OPS.pipeline_runs.
+	RecordPipelineRun(ctx context.Context, workflowID, runID, status string, result []byte) error
+	// Query and QueryRow run read-only SQL for validation and the dashboard.
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// CountInt runs a query that returns one integer.
+func CountInt(ctx context.Context, w Warehouse, query string, args ...any) (int64, error) {
+	var n sql.NullInt64
+	if err := w.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("warehouse: %s: %w", query, err)
+	}
+	return n.Int64, nil
+}
