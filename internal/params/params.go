@@ -167,6 +167,8 @@ type ProduceOrdersInput struct {
 	Limit int `json:"limit,omitempty"`
 	// ChunkSize is the number of events per activity (each heartbeats and resumes). Default 5000.
 	ChunkSize int `json:"chunk_size,omitempty"`
+	// Progress carried over ContinueAsNew; not for users.
+	Carry *ProduceProgress `json:"carry,omitempty"`
 }
 
 // WithDefaults fills zero fields and validates the rest.
@@ -204,7 +206,8 @@ type ProduceChunkParams struct {
 
 // ProduceChunkResult reports one chunk.
 type ProduceChunkResult struct {
-	Sent int `json:"sent"`
+	Topic string `json:"topic"`
+	Sent  int    `json:"sent"`
 	// EOF is true when the file ended inside this chunk.
 	EOF bool `json:"eof"`
 }
@@ -281,6 +284,9 @@ func (in IngestOrdersInput) WithDefaults() (IngestOrdersInput, error) {
 	}
 	if in.BatchWait == 0 {
 		in.BatchWait = Duration(time.Second)
+	}
+	if in.BatchWait.D() > time.Minute {
+		return in, invalid("batch_wait", "must be <= 1m (the loader heartbeats between batches), got %s", in.BatchWait.D())
 	}
 	if in.FollowChunk < 0 {
 		return in, invalid("follow_chunk", "must be > 0, got %s", in.FollowChunk.D())

@@ -1,0 +1,77 @@
+// Package activities holds Dropflow's Temporal activities: methods on one
+// struct whose dependencies (warehouse, Kafka client, settings) are injected
+// by the worker. They are thin: the work is in internal/.
+package activities
+
+import (
+	"errors"
+	"os"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/dropflow/dropflow/internal/datagen"
+	"github.com/dropflow/dropflow/internal/kafka"
+	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/warehouse"
+)
+
+// Settings are the worker-side defaults activities apply to empty inputs.
+type Settings struct {
+	Topic      string // KAFKA_TOPIC
+	Group      string // KAFKA_GROUP
+	DataDir    string // DATA_DIR
+	ReportsDir string // REPORTS_DIR
+}
+
+// Activities is registered on the worker; workflows call its methods through
+// a nil *Activities (only the method names matter there).
+type Activities struct {
+	WH       warehouse.Warehouse
+	Kafka    *kafka.Client
+	Settings Settings
+}
+
+// Error types of non-retryable failures; a workflow or user can match on them.
+const (
+	ErrInvalidInput      = "InvalidInput"
+	ErrChecksumMismatch  = "SchemaChecksumMismatch"
+	ErrTopicMissing      = "TopicMissing"
+	ErrOffsetOutOfRange  = "OffsetOutOfRange"
+	ErrPartitionFenced   = "PartitionFenced"
+	ErrValidationFailed  = "ValidationFailed"
+	ErrWarehouseLocked   = "WarehouseLocked"
+	ErrUnsupportedConfig = "UnsupportedConfig"
+)
+
+// classify turns errors that no retry can fix into non-retryable application
+// errors with a type name; everything else is returned as is and retried.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		inv *params.InvalidInputError
+		csv *datagen.CSVError
+		cm  *warehouse.ChecksumMismatchError
+		tm  *kafka.TopicMissingError
+		le  *warehouse.LockedError
+	)
+	switch {
+	case errors.As(err, &inv), errors.As(err, &csv), errors.Is(err, os.ErrNotExist), errors.Is(err, os.ErrPermission):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, err)
+	case errors.As(err, &cm):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrChecksumMismatch, err)
+	case errors.As(err, &tm):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTopicMissing, err)
+	case errors.As(err, &le):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrWarehouseLocked, err)
+	}
+	return err
+}
+
+func (a *Activities) topic(t string) string {
+	if t != "" {
+		return t
+	}
+	return a.Settings.Topic
+}

@@ -1,0 +1,141 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/dropflow/dropflow/internal/events"
+	"github.com/dropflow/dropflow/internal/kafka"
+	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/warehouse"
+)
+
+// ListPartitions returns the topic's partition ids.
+func (a *Activities) ListPartitions(ctx context.Context, topic string) ([]int, error) {
+	parts, err := a.Kafka.Partitions(ctx, a.topic(topic))
+	return parts, classify(err)
+}
+
+// LoadPartition loads one partition into RAW from the offset the warehouse
+// stored, one transaction per batch (rows, rejects and next offset together).
+// Without Follow it returns once it reaches the end offset seen at its start.
+// With Follow it runs until MaxDuration or cancellation, finishing its
+// current batch first. It heartbeats the next offset after every batch.
+func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionParams) (params.PartitionResult, error) {
+	log := activity.GetLogger(ctx)
+	topic := a.topic(p.Topic)
+	res := params.PartitionResult{Partition: p.Partition}
+	first, end, err := a.Kafka.Bounds(ctx, topic, p.Partition)
+	if err != nil {
+		return res, err
+	}
+	next, ok, err := a.WH.Offset(ctx, topic, p.Partition)
+	if err != nil {
+		return res, err
+	}
+	if !ok {
+		// Never loaded: start from the earliest record the broker keeps.
+		if next, err = a.WH.InitOffset(ctx, topic, p.Partition, first); err != nil {
+			return res, err
+		}
+	}
+	if next < first || next > end {
+		return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"topic %s partition %d: stored offset %d is outside the broker's range [%d, %d] (retention passed or topic recreated); refusing to skip or reload silently",
+			topic, p.Partition, next, first, end), ErrOffsetOutOfRange, nil)
+	}
+	res.NextOffset = next
+	if !p.Follow && next >= end {
+		return res, nil
+	}
+	reader, err := a.Kafka.NewPartitionReader(topic, p.Partition, next, p.BatchBytes)
+	if err != nil {
+		return res, err
+	}
+	defer reader.Close()
+	var deadline time.Time
+	if p.Follow && p.MaxDuration > 0 {
+		deadline = time.Now().Add(p.MaxDuration.D())
+	}
+	for {
+		b := warehouse.Batch{Topic: topic, Partition: p.Partition, FromOffset: next, NextOffset: next}
+		size := 0
+		windowEnd := time.Now().Add(p.BatchWait.D())
+		for len(b.Events)+len(b.Rejects) < p.BatchRecords && size < p.BatchBytes {
+			if !p.Follow && b.NextOffset >= end {
+				break
+			}
+			wait := time.Until(windowEnd)
+			if wait <= 0 {
+				break
+			}
+			fctx, cancel := context.WithTimeout(ctx, wait)
+			rec, err := reader.Next(fctx)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+					break // the batch window closed, or we are asked to stop
+				}
+				return res, fmt.Errorf("read %s/%d at %d: %w", topic, p.Partition, b.NextOffset, err)
+			}
+			addRecord(&b, rec)
+			size += len(rec.Value)
+			b.NextOffset = rec.Offset + 1
+		}
+		if b.NextOffset > b.FromOffset {
+			// The batch is written even when cancelled: a stop finishes the current batch.
+			lr, err := a.WH.LoadBatch(context.WithoutCancel(ctx), b)
+			if errors.Is(err, warehouse.ErrFenced) {
+				return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("topic %s partition %d: %v", topic, p.Partition, err), ErrPartitionFenced, err)
+			}
+			if err != nil {
+				return res, err
+			}
+			next = b.NextOffset
+			res.Loaded += lr.Inserted
+			res.Duplicates += lr.Duplicates
+			res.Rejected += lr.Rejected
+			res.Batches++
+			res.NextOffset = next
+			// Lag for standard tools; the warehouse stays the source of truth.
+			if err := a.Kafka.CommitGroupOffset(ctx, a.Settings.Group, topic, p.Partition, next); err != nil && ctx.Err() == nil {
+				log.Warn("consumer group offset commit failed (lag tools will lag behind)", "error", err)
+			}
+		}
+		activity.RecordHeartbeat(ctx, res.NextOffset)
+		idle := b.NextOffset == b.FromOffset
+		switch {
+		case ctx.Err() != nil:
+			log.Info("partition loader stopped", "partition", p.Partition, "next_offset", next)
+			return res, nil
+		case !p.Follow && next >= end:
+			return res, nil
+		case !p.Follow && idle:
+			// A whole window without records below the end offset: the gap is
+			// not data (aborted transactions, compaction). Caught up.
+			log.Info("partition has no records left below its end offset", "partition", p.Partition, "next_offset", next, "end", end)
+			return res, nil
+		case !deadline.IsZero() && time.Now().After(deadline):
+			return res, nil
+		}
+	}
+}
+
+func addRecord(b *warehouse.Batch, rec kafka.Record) {
+	ev, err := events.Decode(rec.Value)
+	if err != nil {
+		reason := events.ReasonInvalidJSON
+		var re *events.RejectError
+		if errors.As(err, &re) {
+			reason = re.Reason
+		}
+		b.Rejects = append(b.Rejects, warehouse.Reject{Offset: rec.Offset, Key: rec.Key, Value: rec.Value, Reason: reason, Error: err.Error()})
+		return
+	}
+	b.Events = append(b.Events, warehouse.Event{EventID: ev.EventID, EventType: ev.EventType, Payload: rec.Value, Offset: rec.Offset, ProducedAt: ev.ProducedAt})
+}

@@ -1,0 +1,19 @@
+package activities
+
+import (
+	"context"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/dropflow/dropflow/internal/params"
+)
+
+// ApplyMigrations applies (or with DryRun lists) the warehouse migrations.
+func (a *Activities) ApplyMigrations(ctx context.Context, in params.DeploySchemaInput) (params.DeploySchemaResult, error) {
+	res, err := a.WH.Migrate(ctx, in.DryRun)
+	if err != nil {
+		return res, classify(err)
+	}
+	activity.GetLogger(ctx).Info("schema deployed", "dialect", a.WH.Dialect(), "applied", res.Applied, "already", len(res.Already), "dry_run", in.DryRun)
+	return res, nil
+}

@@ -1,0 +1,109 @@
+// Package config reads Dropflow's settings from environment variables (the
+// names of the original design) and refuses bad ones with one line naming the
+// variable. Temporal's own variables are read by the SDK's envconfig.
+package config
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Config is the worker's and starter's configuration.
+type Config struct {
+	Warehouse      string // WAREHOUSE: duckdb | snowflake
+	DuckDBPath     string // DUCKDB_PATH
+	KafkaBootstrap string // KAFKA_BOOTSTRAP_SERVERS
+	KafkaTopic     string // KAFKA_TOPIC
+	KafkaGroup     string // KAFKA_GROUP: consumer group whose offsets show lag
+	KafkaPartition int    // KAFKA_PARTITIONS: partitions when the local stack creates the topic
+	DataDir        string // DATA_DIR: seed CSVs live in DATA_DIR/seed
+	ReportsDir     string // REPORTS_DIR
+	HTTPAddr       string // HTTP_ADDR: dashboard, /metrics, /healthz
+	TemporalUIURL  string // TEMPORAL_UI_URL: for links from the dashboard
+	LogFormat      string // LOG_FORMAT: console | json
+	LogLevel       string // LOG_LEVEL
+	Snowflake      Snowflake
+}
+
+// Snowflake holds the SNOW_* variables.
+type Snowflake struct {
+	Account, User, Password, PrivateKeyPath, Role, Warehouse, Database, Schema string
+}
+
+// Error names the variable that is wrong.
+type Error struct {
+	Var, Value, Want string
+}
+
+func (e *Error) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("config: %s is not set: %s", e.Var, e.Want)
+	}
+	return fmt.Sprintf("config: %s=%q: %s", e.Var, e.Value, e.Want)
+}
+
+// Lookup is os.LookupEnv or a test double.
+type Lookup func(string) (string, bool)
+
+// Load reads and validates the configuration.
+func Load(env Lookup) (Config, error) {
+	get := func(name, def string) string {
+		if v, ok := env(name); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	c := Config{
+		Warehouse:      strings.ToLower(get("WAREHOUSE", "duckdb")),
+		DuckDBPath:     get("DUCKDB_PATH", "data/warehouse.duckdb"),
+		KafkaBootstrap: get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
+		KafkaTopic:     get("KAFKA_TOPIC", "orders_topic"),
+		KafkaGroup:     get("KAFKA_GROUP", "dropflow-ingest"),
+		DataDir:        get("DATA_DIR", "data"),
+		ReportsDir:     get("REPORTS_DIR", "reports"),
+		HTTPAddr:       get("HTTP_ADDR", "127.0.0.1:8080"),
+		TemporalUIURL:  strings.TrimRight(get("TEMPORAL_UI_URL", "http://localhost:8233"), "/"),
+		LogFormat:      strings.ToLower(get("LOG_FORMAT", "console")),
+		LogLevel:       get("LOG_LEVEL", "info"),
+		Snowflake: Snowflake{
+			Account: get("SNOW_ACCOUNT", ""), User: get("SNOW_USER", ""), Password: get("SNOW_PASSWORD", ""),
+			PrivateKeyPath: get("SNOW_PRIVATE_KEY_PATH", ""), Role: get("SNOW_ROLE", ""),
+			Warehouse: get("SNOW_WAREHOUSE", "COMPUTE_WH"), Database: get("SNOW_DATABASE", "DROPSHIPPING_DB"), Schema: get("SNOW_SCHEMA", "RAW"),
+		},
+	}
+	parts := get("KAFKA_PARTITIONS", "3")
+	n, err := strconv.Atoi(parts)
+	if err != nil || n < 1 {
+		return c, &Error{Var: "KAFKA_PARTITIONS", Value: parts, Want: "want an integer >= 1"}
+	}
+	c.KafkaPartition = n
+	switch c.Warehouse {
+	case "duckdb":
+	case "snowflake":
+		if c.Snowflake.Account == "" {
+			return c, &Error{Var: "SNOW_ACCOUNT", Want: "required with WAREHOUSE=snowflake"}
+		}
+		if c.Snowflake.User == "" {
+			return c, &Error{Var: "SNOW_USER", Want: "required with WAREHOUSE=snowflake"}
+		}
+		if c.Snowflake.Password == "" && c.Snowflake.PrivateKeyPath == "" {
+			return c, &Error{Var: "SNOW_PASSWORD", Want: "set SNOW_PASSWORD or SNOW_PRIVATE_KEY_PATH with WAREHOUSE=snowflake"}
+		}
+	default:
+		return c, &Error{Var: "WAREHOUSE", Value: c.Warehouse, Want: "want duckdb or snowflake"}
+	}
+	for _, b := range strings.Split(c.KafkaBootstrap, ",") {
+		if _, _, err := net.SplitHostPort(strings.TrimSpace(b)); err != nil {
+			return c, &Error{Var: "KAFKA_BOOTSTRAP_SERVERS", Value: c.KafkaBootstrap, Want: "want host:port[,host:port]"}
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return c, &Error{Var: "HTTP_ADDR", Value: c.HTTPAddr, Want: "want host:port such as 127.0.0.1:8080"}
+	}
+	if c.LogFormat != "console" && c.LogFormat != "json" {
+		return c, &Error{Var: "LOG_FORMAT", Value: c.LogFormat, Want: "want console or json"}
+	}
+	return c, nil
+}

@@ -1,0 +1,181 @@
+// Package dashboard serves what the shop and the on-call engineer look at:
+// an HTML page and its JSON under /api/, plus /healthz and /readyz. It only
+// reads the warehouse, with fixed SQL.
+package dashboard
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/dropflow/dropflow/internal/warehouse"
+)
+
+// Check is a named readiness probe (Temporal, broker, warehouse).
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Server holds the dashboard's dependencies.
+type Server struct {
+	WH            warehouse.Warehouse
+	TemporalUIURL string
+	Namespace     string
+	Ready         []Check
+}
+
+// Summary is the data behind the page.
+type Summary struct {
+	GeneratedAt    string           `json:"generated_at"`
+	Layers         map[string]int64 `json:"layers"`
+	Orders         int64            `json:"orders"`
+	Revenue        float64          `json:"revenue"`
+	Customers      int64            `json:"unique_customers"`
+	Products       int64            `json:"unique_products"`
+	AvgOrderValue  float64          `json:"average_order_value"`
+	LastMerge      *MergeRun        `json:"last_merge,omitempty"`
+	LastValidation *ValidationRun   `json:"last_validation,omitempty"`
+	TemporalUI     string           `json:"temporal_ui"`
+}
+
+// MergeRun is the newest OPS.merge_runs row.
+type MergeRun struct {
+	FinishedAt string `json:"finished_at"`
+	Inserted   int64  `json:"inserted"`
+	Updated    int64  `json:"updated"`
+	NothingNew bool   `json:"nothing_new"`
+}
+
+// ValidationRun is the newest OPS.validation_runs row.
+type ValidationRun struct {
+	RanAt  string `json:"ran_at"`
+	Status string `json:"status"`
+	Failed int64  `json:"failed"`
+	Warned int64  `json:"warned"`
+}
+
+// Handler returns the HTTP routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /api/summary", s.apiSummary)
+	mux.HandleFunc("GET /{$}", s.page)
+	return mux
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	for _, c := range s.Ready {
+		if err := c.Fn(ctx); err != nil {
+			http.Error(w, fmt.Sprintf("not ready: %s: %v", c.Name, err), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// Load reads the summary from the warehouse.
+func (s *Server) Load(ctx context.Context) (Summary, error) {
+	sum := Summary{GeneratedAt: time.Now().UTC().Format(time.RFC3339), Layers: map[string]int64{}, TemporalUI: s.TemporalUIURL + "/namespaces/" + s.Namespace + "/workflows"}
+	for _, l := range []struct{ name, q string }{
+		{"raw_events", "SELECT count(*) FROM raw.orders_events"},
+		{"raw_rejected", "SELECT count(*) FROM raw.orders_events_rejected"},
+		{"prod_orders", "SELECT count(*) FROM prod.orders"},
+		{"prod_customers", "SELECT count(*) FROM prod.customers"},
+		{"prod_inventory", "SELECT count(*) FROM prod.inventory"},
+	} {
+		n, err := warehouse.CountInt(ctx, s.WH, l.q)
+		if err != nil {
+			return sum, err
+		}
+		sum.Layers[l.name] = n
+	}
+	var revenue, aov *float64
+	if err := s.WH.QueryRow(ctx, `SELECT count(*), CAST(sum(total_amount) AS DOUBLE), count(DISTINCT customer_id), count(DISTINCT product_id), CAST(avg(total_amount) AS DOUBLE) FROM prod.orders`).
+		Scan(&sum.Orders, &revenue, &sum.Customers, &sum.Products, &aov); err != nil {
+		return sum, fmt.Errorf("dashboard: KPIs: %w", err)
+	}
+	if revenue != nil {
+		sum.Revenue = *revenue
+	}
+	if aov != nil {
+		sum.AvgOrderValue = *aov
+	}
+	var m MergeRun
+	var fin time.Time
+	err := s.WH.QueryRow(ctx, `SELECT finished_at, inserted, updated, nothing_new FROM ops.merge_runs ORDER BY finished_at DESC LIMIT 1`).Scan(&fin, &m.Inserted, &m.Updated, &m.NothingNew)
+	if err == nil {
+		m.FinishedAt = fin.UTC().Format(time.RFC3339)
+		sum.LastMerge = &m
+	} else if !isNoRows(err) {
+		return sum, fmt.Errorf("dashboard: last merge: %w", err)
+	}
+	var v ValidationRun
+	var ran time.Time
+	err = s.WH.QueryRow(ctx, `SELECT ran_at, status, failed, warned FROM ops.validation_runs ORDER BY ran_at DESC LIMIT 1`).Scan(&ran, &v.Status, &v.Failed, &v.Warned)
+	if err == nil {
+		v.RanAt = ran.UTC().Format(time.RFC3339)
+		sum.LastValidation = &v
+	} else if !isNoRows(err) {
+		return sum, fmt.Errorf("dashboard: last validation: %w", err)
+	}
+	return sum, nil
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+func (s *Server) apiSummary(w http.ResponseWriter, r *http.Request) {
+	sum, err := s.Load(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(sum)
+}
+
+func (s *Server) page(w http.ResponseWriter, r *http.Request) {
+	sum, err := s.Load(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := pageTmpl.Execute(w, sum); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Dropflow</title>
+<meta http-equiv="refresh" content="30">
+<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}.cards{display:flex;gap:1rem;flex-wrap:wrap}
+.card{border:1px solid #ddd;border-radius:8px;padding:1rem;min-width:10rem}.card b{display:block;font-size:1.6rem}
+table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #eee;text-align:left}</style></head>
+<body><h1>Dropflow</h1>
+<section class="cards">
+<div class="card" id="kpi-orders">Orders<b>{{.Orders}}</b></div>
+<div class="card" id="kpi-revenue">Revenue<b>{{printf "%.2f" .Revenue}}</b></div>
+<div class="card" id="kpi-customers">Unique customers<b>{{.Customers}}</b></div>
+<div class="card" id="kpi-products">Unique products<b>{{.Products}}</b></div>
+<div class="card" id="kpi-aov">Average order value<b>{{printf "%.2f" .AvgOrderValue}}</b></div>
+</section>
+<h2>Pipeline health</h2>
+<table><tr><th>Layer</th><th>Rows</th></tr>
+<tr><td>RAW events</td><td id="raw">{{index .Layers "raw_events"}}</td></tr>
+<tr><td>RAW rejects</td><td id="rejects">{{index .Layers "raw_rejected"}}</td></tr>
+<tr><td>PROD orders</td><td id="prod">{{index .Layers "prod_orders"}}</td></tr>
+<tr><td>PROD customers</td><td>{{index .Layers "prod_customers"}}</td></tr>
+<tr><td>PROD inventory</td><td>{{index .Layers "prod_inventory"}}</td></tr></table>
+<p>Last merge: {{with .LastMerge}}{{.FinishedAt}} ({{.Inserted}} inserted, {{.Updated}} updated{{if .NothingNew}}, nothing new{{end}}){{else}}none yet{{end}}</p>
+<p>Last validation: {{with .LastValidation}}{{.Status}} at {{.RanAt}} ({{.Failed}} failing, {{.Warned}} warnings){{else}}none yet{{end}}</p>
+<p><a href="{{.TemporalUI}}">Workflow runs in the Temporal Web UI</a> · <a href="/api/summary">JSON</a></p>
+<footer>Generated {{.GeneratedAt}}</footer></body></html>`))

@@ -1,0 +1,177 @@
+// Package validation checks the warehouse the way a data engineer would
+// before trusting it: RAW against PROD, duplicates, data quality, referential
+// integrity, rejects and freshness. Each check carries its figures and the
+// query behind it. The SQL is plain enough to run on DuckDB and Snowflake.
+package validation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/warehouse"
+)
+
+// MergeGrace is how long a RAW event may wait for the merge before its
+// absence from PROD is a failure rather than a warning.
+const MergeGrace = 10 * time.Minute
+
+// FreshnessWindow: no event ingested within it is a warning (as in the original design).
+const FreshnessWindow = time.Hour
+
+type check struct {
+	name  string
+	query string
+	args  func(now time.Time) []any
+	// judge turns the figure into a status and message.
+	judge func(n int64) (string, string)
+}
+
+func failIfAny(what string) func(int64) (string, string) {
+	return func(n int64) (string, string) {
+		if n > 0 {
+			return params.StatusFail, fmt.Sprintf("%d %s", n, what)
+		}
+		return params.StatusPass, "none: " + what
+	}
+}
+
+func checks() []check {
+	return []check{
+		{name: "raw_orders_missing_in_prod", query: `SELECT count(*) FROM (SELECT order_id, min(ingested_at) AS first_ingested FROM staging.orders_events_flat GROUP BY order_id) r
+LEFT JOIN prod.orders p ON p.order_id = r.order_id WHERE p.order_id IS NULL AND r.first_ingested < ?`,
+			args:  func(now time.Time) []any { return []any{now.Add(-MergeGrace)} },
+			judge: failIfAny("orders in RAW for over 10 minutes but not in PROD")},
+		{name: "raw_orders_awaiting_merge", query: `SELECT count(*) FROM (SELECT order_id, min(ingested_at) AS first_ingested FROM staging.orders_events_flat GROUP BY order_id) r
+LEFT JOIN prod.orders p ON p.order_id = r.order_id WHERE p.order_id IS NULL AND r.first_ingested >= ?`,
+			args: func(now time.Time) []any { return []any{now.Add(-MergeGrace)} },
+			judge: func(n int64) (string, string) {
+				if n > 0 {
+					return params.StatusWarn, fmt.Sprintf("%d orders ingested in the last 10 minutes not merged yet", n)
+				}
+				return params.StatusPass, "every RAW order is in PROD"
+			}},
+		{name: "prod_orders_missing_in_raw", query: `SELECT count(*) FROM prod.orders p WHERE NOT EXISTS (SELECT 1 FROM staging.orders_events_flat r WHERE r.order_id = p.order_id)`,
+			judge: failIfAny("PROD orders without any RAW event")},
+		{name: "prod_version_behind_raw", query: `SELECT count(*) FROM prod.orders p JOIN (SELECT order_id, max(event_version) AS v, min(ingested_at) AS first_ingested FROM staging.orders_events_flat GROUP BY order_id) r
+ON r.order_id = p.order_id WHERE p.event_version < r.v AND r.first_ingested < ?`,
+			args:  func(now time.Time) []any { return []any{now.Add(-MergeGrace)} },
+			judge: failIfAny("PROD orders older than their newest RAW event")},
+		{name: "raw_duplicate_event_ids", query: `SELECT count(*) FROM (SELECT event_id FROM raw.orders_events GROUP BY event_id HAVING count(*) > 1) d`,
+			judge: failIfAny("event_ids stored more than once in RAW")},
+		{name: "prod_duplicate_order_ids", query: `SELECT count(*) FROM (SELECT order_id FROM prod.orders GROUP BY order_id HAVING count(*) > 1) d`,
+			judge: failIfAny("order_ids present more than once in PROD")},
+		{name: "prod_null_keys", query: `SELECT count(*) FROM prod.orders WHERE order_id IS NULL OR customer_id IS NULL OR product_id IS NULL`,
+			judge: failIfAny("PROD orders with a null key")},
+		{name: "prod_non_positive_quantity", query: `SELECT count(*) FROM prod.orders WHERE quantity IS NULL OR quantity <= 0`,
+			judge: failIfAny("PROD orders with quantity <= 0")},
+		{name: "prod_negative_price", query: `SELECT count(*) FROM prod.orders WHERE unit_price IS NULL OR unit_price < 0`,
+			judge: failIfAny("PROD orders with a negative price")},
+		{name: "prod_total_mismatch", query: `SELECT count(*) FROM prod.orders WHERE total_amount <> quantity * unit_price`,
+			judge: failIfAny("PROD orders whose total is not quantity × unit_price")},
+		{name: "prod_future_timestamps", query: `SELECT count(*) FROM prod.orders WHERE sold_at > ?`,
+			args:  func(now time.Time) []any { return []any{now.Add(5 * time.Minute)} },
+			judge: failIfAny("PROD orders sold in the future")},
+		{name: "prod_orders_unknown_customer", query: `SELECT count(*) FROM prod.orders o LEFT JOIN prod.customers c ON c.customer_id = o.customer_id WHERE c.customer_id IS NULL`,
+			judge: failIfAny("PROD orders whose customer is missing from PROD.customers")},
+		{name: "prod_orders_unknown_product", query: `SELECT count(*) FROM prod.orders o LEFT JOIN prod.inventory i ON i.product_id = o.product_id WHERE i.product_id IS NULL`,
+			judge: failIfAny("PROD orders whose product is missing from PROD.inventory")},
+		{name: "raw_rejected_events", query: `SELECT count(*) FROM raw.orders_events_rejected`,
+			judge: func(n int64) (string, string) {
+				if n > 0 {
+					return params.StatusWarn, fmt.Sprintf("%d Kafka records rejected (kept in RAW.orders_events_rejected)", n)
+				}
+				return params.StatusPass, "no rejected records"
+			}},
+		{name: "freshness", query: `SELECT count(*) FROM raw.orders_events WHERE ingested_at >= ?`,
+			args: func(now time.Time) []any { return []any{now.Add(-FreshnessWindow)} },
+			judge: func(n int64) (string, string) {
+				if n == 0 {
+					return params.StatusWarn, "no event ingested in the last hour"
+				}
+				return params.StatusPass, fmt.Sprintf("%d events ingested in the last hour", n)
+			}},
+	}
+}
+
+// Run executes every check and returns the report (without path or run id).
+func Run(ctx context.Context, wh warehouse.Warehouse, now time.Time) (params.ValidationReport, error) {
+	rep := params.ValidationReport{Timestamp: now.UTC().Format(time.RFC3339Nano), Status: params.StatusPass}
+	for _, c := range checks() {
+		var args []any
+		if c.args != nil {
+			args = c.args(now)
+		}
+		n, err := warehouse.CountInt(ctx, wh, c.query, args...)
+		if err != nil {
+			return rep, fmt.Errorf("validation: check %s: %w", c.name, err)
+		}
+		status, msg := c.judge(n)
+		rep.Checks = append(rep.Checks, params.Check{Name: c.name, Status: status, Message: msg,
+			Figures: map[string]int64{"count": n}, Query: strings.Join(strings.Fields(c.query), " ")})
+	}
+	if err := topReasons(ctx, wh, &rep); err != nil {
+		return rep, err
+	}
+	counts := []struct {
+		dst *int64
+		q   string
+	}{
+		{&rep.Counts.RawEvents, "SELECT count(*) FROM raw.orders_events"},
+		{&rep.Counts.RawRejected, "SELECT count(*) FROM raw.orders_events_rejected"},
+		{&rep.Counts.ProdOrders, "SELECT count(*) FROM prod.orders"},
+		{&rep.Counts.ProdCustomers, "SELECT count(*) FROM prod.customers"},
+		{&rep.Counts.ProdInventory, "SELECT count(*) FROM prod.inventory"},
+	}
+	for _, c := range counts {
+		n, err := warehouse.CountInt(ctx, wh, c.q)
+		if err != nil {
+			return rep, fmt.Errorf("validation: layer counts: %w", err)
+		}
+		*c.dst = n
+	}
+	for _, c := range rep.Checks {
+		rep.Summary.Total++
+		switch c.Status {
+		case params.StatusPass:
+			rep.Summary.Pass++
+		case params.StatusWarn:
+			rep.Summary.Warn++
+		case params.StatusFail:
+			rep.Summary.Fail++
+		}
+	}
+	switch {
+	case rep.Summary.Fail > 0:
+		rep.Status = params.StatusFail
+	case rep.Summary.Warn > 0:
+		rep.Status = params.StatusWarn
+	}
+	return rep, nil
+}
+
+// topReasons adds the rejects' reasons as figures of the rejects check.
+func topReasons(ctx context.Context, wh warehouse.Warehouse, rep *params.ValidationReport) error {
+	const q = `SELECT reason, count(*) AS n FROM raw.orders_events_rejected GROUP BY reason ORDER BY n DESC, reason LIMIT 5`
+	rows, err := wh.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("validation: reject reasons: %w", err)
+	}
+	defer rows.Close()
+	for i := range rep.Checks {
+		if rep.Checks[i].Name != "raw_rejected_events" {
+			continue
+		}
+		for rows.Next() {
+			var reason string
+			var n int64
+			if err := rows.Scan(&reason, &n); err != nil {
+				return fmt.Errorf("validation: reject reasons: %w", err)
+			}
+			rep.Checks[i].Figures["reason:"+reason] = n
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/dropflow/dropflow/internal/config"
+	"github.com/dropflow/dropflow/internal/devstack"
+	"github.com/dropflow/dropflow/internal/kafka"
+	"github.com/dropflow/dropflow/internal/names"
+	"github.com/dropflow/dropflow/internal/params"
+)
+
+// demo ports belong to `make demo`; tests never use them.
+const (
+	demoTemporal = "127.0.0.1:7233"
+	demoUIPort   = 8233
+	demoBroker   = 9092
+)
+
+// cmdDemo starts every part the local stack needs (skipping those already
+// running), runs Pipeline with defaults, prints a summary and serves until
+// Ctrl-C, then stops what it started.
+func cmdDemo(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	dataDir := fs.String("data", "data", "directory for the warehouse, broker log, Temporal state and CSVs")
+	workerBin := fs.String("worker", "bin/worker", "worker binary")
+	cli := fs.String("temporal-cli", "bin/temporal", "Temporal CLI binary (make builds "+devstack.TemporalCLIVersion+")")
+	exit := fs.Bool("exit", false, "stop the stack after the summary instead of serving until Ctrl-C")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(*dataDir, "logs"), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", *dataDir, err)
+	}
+	var stops []func()
+	defer func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}()
+
+	// Temporal.
+	temporalAddr := os.Getenv("TEMPORAL_ADDRESS")
+	if temporalAddr == "" {
+		temporalAddr = demoTemporal
+	}
+	if devstack.Reachable(temporalAddr, time.Second) {
+		fmt.Fprintf(out, "• Temporal: using the server already at %s\n", temporalAddr)
+	} else {
+		fmt.Fprintf(out, "• Temporal: starting dev server on %s (UI :%d, state in %s)\n", temporalAddr, demoUIPort, filepath.Join(*dataDir, "temporal.db"))
+		logf, err := os.Create(filepath.Join(*dataDir, "logs", "temporal.log"))
+		if err != nil {
+			return err
+		}
+		defer logf.Close()
+		srv, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
+			CLIPath: *cli, HostPort: temporalAddr, UIPort: demoUIPort, DBFile: filepath.Join(*dataDir, "temporal.db"), Output: logf, Logger: quietLogger{},
+		})
+		if err != nil {
+			return err
+		}
+		stops = append(stops, func() { _ = srv.Stop() })
+	}
+
+	// Kafka.
+	brokerAddr := cfg.KafkaBootstrap
+	if devstack.Reachable(strings.Split(brokerAddr, ",")[0], time.Second) {
+		fmt.Fprintf(out, "• Kafka: using the broker already at %s\n", brokerAddr)
+	} else if _, set := os.LookupEnv("KAFKA_BOOTSTRAP_SERVERS"); set && !isLocal(brokerAddr, demoBroker) {
+		return fmt.Errorf("KAFKA_BOOTSTRAP_SERVERS=%s is not reachable; start that broker or unset the variable to let the demo start one", brokerAddr)
+	} else {
+		fmt.Fprintf(out, "• Kafka: starting a Kafka-protocol broker on 127.0.0.1:%d (log in %s)\n", demoBroker, filepath.Join(*dataDir, "kafka"))
+		b, err := devstack.StartBroker(demoBroker, filepath.Join(*dataDir, "kafka"), cfg.KafkaTopic, int32(cfg.KafkaPartition))
+		if err != nil {
+			return fmt.Errorf("%w (is port %d taken? set KAFKA_BOOTSTRAP_SERVERS to use another broker)", err, demoBroker)
+		}
+		stops = append(stops, b.Close)
+		brokerAddr = b.Addr
+	}
+	kc, err := kafka.NewClient(brokerAddr)
+	if err != nil {
+		return err
+	}
+	if err := kc.EnsureTopic(ctx, cfg.KafkaTopic, cfg.KafkaPartition); err != nil {
+		return err
+	}
+
+	// Worker.
+	logPath := filepath.Join(*dataDir, "logs", "worker.log")
+	fmt.Fprintf(out, "• Worker: starting %s (DuckDB %s, dashboard http://%s, log %s)\n", *workerBin, filepath.Join(*dataDir, "warehouse.duckdb"), cfg.HTTPAddr, logPath)
+	wlog, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer wlog.Close()
+	w := exec.Command(*workerBin)
+	w.Env = append(os.Environ(),
+		"TEMPORAL_ADDRESS="+temporalAddr,
+		"KAFKA_BOOTSTRAP_SERVERS="+brokerAddr,
+		"DUCKDB_PATH="+filepath.Join(*dataDir, "warehouse.duckdb"),
+		"DATA_DIR="+*dataDir,
+		"HTTP_ADDR="+cfg.HTTPAddr,
+	)
+	w.Stdout, w.Stderr = wlog, wlog
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker %s: %w (run `make build`)", *workerBin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- w.Wait() }()
+	stops = append(stops, func() {
+		_ = w.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = w.Process.Kill()
+		}
+	})
+	if err := waitHTTP(ctx, "http://"+cfg.HTTPAddr+"/healthz", exited, 60*time.Second); err != nil {
+		return fmt.Errorf("worker did not come up: %w; see %s:\n%s", err, logPath, tail(logPath, 15))
+	}
+
+	// Pipeline.
+	tc, err := client.DialContext(ctx, client.Options{HostPort: temporalAddr, Logger: quietLogger{}})
+	if err != nil {
+		return fmt.Errorf("cannot reach Temporal at %s: %w", temporalAddr, err)
+	}
+	defer tc.Close()
+	id := names.PipelineID(params.DefaultSeed, params.DefaultCustomers, params.DefaultProducts, params.DefaultOrders)
+	fmt.Fprintf(out, "• Pipeline: running %s …\n", id)
+	began := time.Now()
+	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: names.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, names.Pipeline, params.PipelineInput{})
+	if err != nil {
+		return fmt.Errorf("start pipeline: %w", err)
+	}
+	var res params.PipelineResult
+	uiURL := fmt.Sprintf("%s/namespaces/default/workflows/%s", cfg.TemporalUIURL, id)
+	if err := run.Get(ctx, &res); err != nil {
+		return fmt.Errorf("pipeline %s failed (%s): %w\n  see %s and %s", id, applicationErrorType(err), err, uiURL, logPath)
+	}
+	printSummary(out, res, time.Since(began), uiURL, "http://"+cfg.HTTPAddr)
+	if *exit {
+		return nil
+	}
+	fmt.Fprintln(out, "Serving until Ctrl-C (stops the worker, broker and Temporal it started).")
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out, "\nstopping…")
+	case err := <-exited:
+		return fmt.Errorf("worker exited: %v; see %s", err, logPath)
+	}
+	return nil
+}
+
+func printSummary(out io.Writer, r params.PipelineResult, took time.Duration, uiURL, dashURL string) {
+	v := r.Validation
+	fmt.Fprintf(out, "\nPipeline done in %s\n", took.Round(100*time.Millisecond))
+	fmt.Fprintf(out, "  seed        %d customers, %d products, %d orders in %s (reused: %v)\n", r.Seed.Customers, r.Seed.Products, r.Seed.Orders, r.Seed.Dir, r.Seed.Reused)
+	fmt.Fprintf(out, "  produced    %d events to %s\n", r.Produce.Sent, r.Produce.Topic)
+	fmt.Fprintf(out, "  ingested    %d new, %d duplicates skipped, %d rejected, over %d partitions\n", r.Ingest.Loaded, r.Ingest.Duplicates, r.Ingest.Rejected, r.Ingest.Partitions)
+	fmt.Fprintf(out, "  merged      %d inserted, %d updated, %d unchanged\n", r.Merge.Inserted, r.Merge.Updated, r.Merge.Unchanged)
+	fmt.Fprintf(out, "  RAW         %d events, %d rejects\n", v.Counts.RawEvents, v.Counts.RawRejected)
+	fmt.Fprintf(out, "  PROD        %d orders, %d customers, %d products\n", v.Counts.ProdOrders, v.Counts.ProdCustomers, v.Counts.ProdInventory)
+	fmt.Fprintf(out, "  validation  %s (%d pass, %d warn, %d fail) report %s\n", v.Status, v.Summary.Pass, v.Summary.Warn, v.Summary.Fail, v.ReportPath)
+	fmt.Fprintf(out, "  Temporal UI %s\n", uiURL)
+	fmt.Fprintf(out, "  Dashboard   %s\n\n", dashURL)
+}
+
+func isLocal(addr string, port int) bool {
+	host, p, err := net.SplitHostPort(strings.Split(addr, ",")[0])
+	return err == nil && (host == "localhost" || host == "127.0.0.1") && p == fmt.Sprint(port)
+}
+
+func waitHTTP(ctx context.Context, url string, exited <-chan error, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("it exited (%v)", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+	return errors.New("no answer on " + url + " within " + limit.String())
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "  " + strings.Join(lines, "\n  ")
+}

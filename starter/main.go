@@ -1,0 +1,387 @@
+// Command starter starts and awaits Dropflow's workflows, one subcommand per
+// workflow type (flags map onto the input's JSON fields), and runs the local
+// demo stack. Temporal is reached through the TEMPORAL_* variables.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/dropflow/dropflow/internal/names"
+	"github.com/dropflow/dropflow/internal/params"
+)
+
+const usage = `usage: starter <command> [flags]
+
+Workflows (add --wait to print the result as JSON; exit 1 if the run fails):
+  pipeline        run everything once: schema, seed, produce+ingest, merge, validate
+  deploy-schema   apply warehouse migrations (--dry-run prints the SQL)
+  seed            generate the CSVs and load PROD.customers / PROD.inventory
+  produce         replay orders.csv into Kafka
+  ingest          load Kafka into RAW (drain or follow)
+  stop-ingest     stop a following ingest after its current batch
+  merge           merge new RAW events into PROD.orders
+  validate        run the checks, print the report (exit 0 PASS/WARN, 1 FAIL)
+
+Local stack:
+  demo            start Temporal, a broker and the worker; run the pipeline; serve until Ctrl-C
+
+Run "starter <command> -h" for its flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1], os.Args[2:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
+	var err error
+	switch cmd {
+	case "pipeline":
+		err = cmdPipeline(ctx, args, stdout)
+	case "deploy-schema":
+		err = cmdDeploySchema(ctx, args, stdout)
+	case "seed":
+		err = cmdSeed(ctx, args, stdout)
+	case "produce":
+		err = cmdProduce(ctx, args, stdout)
+	case "ingest":
+		err = cmdIngest(ctx, args, stdout)
+	case "stop-ingest":
+		err = cmdStopIngest(ctx, args, stdout)
+	case "merge":
+		err = cmdMerge(ctx, args, stdout)
+	case "validate":
+		return cmdValidate(ctx, args, stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, args, stdout)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "starter: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(stderr, "starter:", err)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "starter:", err)
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ error }
+
+// common flags of every workflow command.
+type common struct {
+	id      string
+	wait    bool
+	timeout time.Duration
+}
+
+func (c *common) register(fs *flag.FlagSet, wait bool) {
+	fs.StringVar(&c.id, "id", "", "workflow ID (default: derived from the command)")
+	if wait {
+		fs.BoolVar(&c.wait, "wait", false, "wait for the result and print it as JSON")
+	}
+	fs.DurationVar(&c.timeout, "timeout", 0, "give up waiting after this long (0 = no limit)")
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(os.Stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("%s: unexpected arguments %v", fs.Name(), fs.Args())}
+	}
+	return nil
+}
+
+func dial(ctx context.Context) (client.Client, error) {
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("temporal client config (TEMPORAL_* variables): %w", err)
+	}
+	opts.Logger = quietLogger{}
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		addr := opts.HostPort
+		if addr == "" {
+			addr = client.DefaultHostPort
+		}
+		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS): %w; start it (make demo does) or fix TEMPORAL_ADDRESS", addr, err)
+	}
+	return c, nil
+}
+
+func stamp() string { return time.Now().UTC().Format("20060102T150405Z") }
+
+// start starts (or, for a running ID, attaches to) a workflow and optionally
+// waits, printing the result as JSON.
+func start(ctx context.Context, c common, workflowType, defaultID string, input, result any, out io.Writer) error {
+	tc, err := dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	id := c.id
+	if id == "" {
+		id = defaultID
+	}
+	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                names.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	}, workflowType, input)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", workflowType, err)
+	}
+	if !c.wait {
+		fmt.Fprintf(out, "started %s workflow_id=%s run_id=%s\n", workflowType, run.GetID(), run.GetRunID())
+		return nil
+	}
+	wctx := ctx
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	if err := run.Get(wctx, result); err != nil {
+		return fmt.Errorf("%s %s failed: %w", workflowType, run.GetID(), err)
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(result)
+}
+
+func cmdPipeline(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("pipeline", flag.ContinueOnError)
+	var c common
+	var in params.PipelineInput
+	c.register(fs, true)
+	fs.Int64Var(&in.Seed, "seed", params.DefaultSeed, "generator seed")
+	fs.IntVar(&in.Customers, "customers", params.DefaultCustomers, "customers to generate")
+	fs.IntVar(&in.Products, "products", params.DefaultProducts, "products to generate")
+	fs.IntVar(&in.Orders, "orders", params.DefaultOrders, "orders to generate")
+	fs.StringVar(&in.AsOf, "as-of", "", "anchor time of the data, RFC 3339 (default: today 00:00 UTC)")
+	fs.Float64Var(&in.Rate, "rate", 0, "producer rate in events/s (0 = unlimited)")
+	fs.IntVar(&in.BatchRecords, "batch-records", 0, "ingest batch size in records (default 5000)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var res params.PipelineResult
+	return start(ctx, c, names.Pipeline, names.PipelineID(in.Seed, in.Customers, in.Products, in.Orders), in, &res, out)
+}
+
+func cmdDeploySchema(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("deploy-schema", flag.ContinueOnError)
+	var c common
+	var in params.DeploySchemaInput
+	c.register(fs, true)
+	fs.BoolVar(&in.DryRun, "dry-run", false, "print the SQL that would run and change nothing (implies --wait)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var res params.DeploySchemaResult
+	if !in.DryRun {
+		return start(ctx, c, names.DeploySchema, names.StandaloneID(names.DeploySchema, stamp()), in, &res, out)
+	}
+	c.wait = true
+	if err := start(ctx, c, names.DeploySchema, names.StandaloneID(names.DeploySchema, "dry-run-"+stamp()), in, &res, io.Discard); err != nil {
+		return err
+	}
+	if res.SQL == "" {
+		fmt.Fprintln(out, "-- nothing to apply: every migration is already applied")
+	}
+	fmt.Fprint(out, res.SQL)
+	return nil
+}
+
+func cmdSeed(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	var c common
+	var in params.SeedDataInput
+	c.register(fs, true)
+	fs.Int64Var(&in.Seed, "seed", params.DefaultSeed, "generator seed")
+	fs.IntVar(&in.Customers, "customers", params.DefaultCustomers, "customers")
+	fs.IntVar(&in.Products, "products", params.DefaultProducts, "products")
+	fs.IntVar(&in.Orders, "orders", params.DefaultOrders, "orders")
+	fs.StringVar(&in.OutputDir, "output-dir", "", "directory of the CSVs, as the worker sees it (default DATA_DIR/seed)")
+	fs.StringVar(&in.AsOf, "as-of", "", "anchor time, RFC 3339 (default: today 00:00 UTC)")
+	fs.BoolVar(&in.Regenerate, "regenerate", false, "overwrite CSVs generated earlier with the same seed and counts")
+	fs.BoolVar(&in.SkipProdLoad, "skip-prod-load", false, "do not upsert PROD.customers / PROD.inventory")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var res params.SeedDataResult
+	return start(ctx, c, names.SeedData, names.StandaloneID(names.SeedData, stamp()), in, &res, out)
+}
+
+func cmdProduce(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("produce", flag.ContinueOnError)
+	var c common
+	var in params.ProduceOrdersInput
+	c.register(fs, true)
+	fs.StringVar(&in.Mode, "mode", params.ModeReplay, "replay")
+	fs.StringVar(&in.OrdersCSV, "orders-csv", "", "orders.csv to replay, as the worker sees it (default DATA_DIR/seed/orders.csv)")
+	fs.StringVar(&in.Topic, "topic", "", "topic (default the worker's KAFKA_TOPIC)")
+	fs.Float64Var(&in.Rate, "rate", 0, "events/s (0 = unlimited)")
+	fs.IntVar(&in.Limit, "limit", 0, "stop after this many events (0 = whole file)")
+	fs.IntVar(&in.ChunkSize, "chunk-size", 0, "events per activity (default 5000)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var res params.ProduceOrdersResult
+	return start(ctx, c, names.ProduceOrders, names.StandaloneID(names.ProduceOrders, stamp()), in, &res, out)
+}
+
+func cmdIngest(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	var c common
+	var in params.IngestOrdersInput
+	var wait, chunk time.Duration
+	c.register(fs, true)
+	fs.StringVar(&in.Mode, "mode", params.ModeDrain, "drain (return when caught up) or follow (until stop-ingest)")
+	fs.StringVar(&in.Topic, "topic", "", "topic (default the worker's KAFKA_TOPIC)")
+	fs.IntVar(&in.BatchRecords, "batch-records", 0, "flush a batch at this many records (default 5000; the original design used 10)")
+	fs.IntVar(&in.BatchBytes, "batch-bytes", 0, "flush a batch at this many bytes (default 4 MiB)")
+	fs.DurationVar(&wait, "batch-wait", 0, "flush a non-empty batch after this long (default 1s; the original design used 5s)")
+	fs.DurationVar(&chunk, "follow-chunk", 0, "follow mode: continue-as-new after this long (default 10m)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	in.BatchWait, in.FollowChunk = params.Duration(wait), params.Duration(chunk)
+	id := names.StandaloneID(names.IngestOrders, stamp())
+	if in.Mode == params.ModeFollow {
+		id = names.StandaloneID(names.IngestOrders, "follow")
+	}
+	var res params.IngestOrdersResult
+	return start(ctx, c, names.IngestOrders, id, in, &res, out)
+}
+
+func cmdStopIngest(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("stop-ingest", flag.ContinueOnError)
+	id := fs.String("id", names.StandaloneID(names.IngestOrders, "follow"), "workflow ID of the following ingest")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	tc, err := dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	if err := tc.SignalWorkflow(ctx, *id, "", names.SignalStop, nil); err != nil {
+		return fmt.Errorf("signal %s to %s: %w", names.SignalStop, *id, err)
+	}
+	fmt.Fprintf(out, "stop sent to %s; it returns after its current batch\n", *id)
+	return nil
+}
+
+func cmdMerge(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	var c common
+	c.register(fs, true)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var res params.MergeOrdersResult
+	return start(ctx, c, names.MergeOrders, names.StandaloneID(names.MergeOrders, stamp()), params.MergeOrdersInput{}, &res, out)
+}
+
+// cmdValidate always waits and prints the report readably. Exit codes: 0 on
+// PASS, 0 on WARN unless --strict, 1 on FAIL.
+func cmdValidate(ctx context.Context, args []string, out, errOut io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	var c common
+	var in params.ValidatePipelineInput
+	c.register(fs, false)
+	strict := fs.Bool("strict", false, "exit 1 on WARN too")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fs.StringVar(&in.ReportsDir, "reports-dir", "", "directory for the JSON report, as the worker sees it (default REPORTS_DIR)")
+	if err := parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(errOut, "starter:", err)
+		return 2
+	}
+	in.AllowFail = true // the report is the output; the exit code carries the verdict
+	c.wait = true
+	var rep params.ValidationReport
+	if err := start(ctx, c, names.ValidatePipeline, names.StandaloneID(names.ValidatePipeline, stamp()), in, &rep, io.Discard); err != nil {
+		fmt.Fprintln(errOut, "starter:", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else {
+		printReport(out, rep)
+	}
+	switch {
+	case rep.Status == params.StatusFail:
+		return 1
+	case rep.Status == params.StatusWarn && *strict:
+		return 1
+	}
+	return 0
+}
+
+func printReport(out io.Writer, rep params.ValidationReport) {
+	fmt.Fprintf(out, "Validation %s at %s (%d checks: %d pass, %d warn, %d fail)\n", rep.Status, rep.Timestamp, rep.Summary.Total, rep.Summary.Pass, rep.Summary.Warn, rep.Summary.Fail)
+	for _, c := range rep.Checks {
+		fmt.Fprintf(out, "  %-4s %-30s %s\n", c.Status, c.Name, c.Message)
+	}
+	fmt.Fprintf(out, "Layers: RAW %d events, %d rejects; PROD %d orders, %d customers, %d products\n",
+		rep.Counts.RawEvents, rep.Counts.RawRejected, rep.Counts.ProdOrders, rep.Counts.ProdCustomers, rep.Counts.ProdInventory)
+	fmt.Fprintf(out, "Report: %s\n", rep.ReportPath)
+}
+
+// quietLogger drops the SDK's client logs: the starter prints its own lines.
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}
+
+// applicationErrorType returns the type of an application error inside err.
+func applicationErrorType(err error) string {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) {
+		return ae.Type()
+	}
+	return ""
+}

@@ -1,0 +1,71 @@
+// Package workflows holds Dropflow's deterministic workflow code: one file per
+// workflow type, each an exported function over a private struct with setup
+// and run. No I/O, clocks, goroutines or map iteration here: activities do the
+// work, and workflowcheck verifies it in CI.
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/dropflow/dropflow/activities"
+	"github.com/dropflow/dropflow/internal/names"
+	"github.com/dropflow/dropflow/internal/params"
+)
+
+// acts is how workflows name activities: only the method values matter.
+var acts *activities.Activities
+
+// Register registers every workflow type under its public name.
+func Register(r worker.WorkflowRegistry) {
+	for _, w := range []struct {
+		name string
+		fn   any
+	}{
+		{names.Pipeline, Pipeline},
+		{names.DeploySchema, DeploySchema},
+		{names.SeedData, SeedData},
+		{names.ProduceOrders, ProduceOrders},
+		{names.IngestOrders, IngestOrders},
+		{names.MergeOrders, MergeOrders},
+		{names.ValidatePipeline, ValidatePipeline},
+	} {
+		r.RegisterWorkflowWithOptions(w.fn, workflow.RegisterOptions{Name: w.name})
+	}
+}
+
+// retry is the default policy: exponential backoff, bounded so that a stuck
+// dependency fails the run visibly within minutes instead of hanging forever.
+var retry = &temporal.RetryPolicy{
+	InitialInterval:    time.Second,
+	BackoffCoefficient: 2,
+	MaximumInterval:    30 * time.Second,
+	MaximumAttempts:    12,
+}
+
+// shortActivity suits one-statement warehouse work.
+func shortActivity(ctx workflow.Context, startToClose time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: startToClose, RetryPolicy: retry})
+}
+
+// longActivity suits heartbeating activities.
+func longActivity(ctx workflow.Context, startToClose time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: startToClose,
+		HeartbeatTimeout:    30 * time.Second,
+		RetryPolicy:         retry,
+	})
+}
+
+// invalidInput turns an input error into a non-retryable failure naming the field.
+func invalidInput(err error) error {
+	var inv *params.InvalidInputError
+	if errors.As(err, &inv) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil, inv.Field)
+	}
+	return err
+}
