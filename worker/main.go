@@ -97,7 +97,10 @@ func run() error {
 		ns = client.DefaultNamespace
 	}
 	dash := &dashboard.Server{WH: wh, TemporalUIURL: cfg.TemporalUIURL, Namespace: ns, Ready: []dashboard.Check{
-		{Name: "temporal", Fn: func(ctx context.Context) error { _, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{}); return err }},
+		{Name: "temporal", Fn: func(ctx context.Context) error {
+			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		}},
 		{Name: "kafka", Fn: kc.Ping},
 		{Name: "warehouse", Fn: wh.Ping},
 	}}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dropflow/dropflow/activities"
@@ -20,8 +19,13 @@ import (
 // acts is how workflows name activities: only the method values matter.
 var acts *activities.Activities
 
+// Registry is what Register needs: a worker or a test environment.
+type Registry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
 // Register registers every workflow type under its public name.
-func Register(r worker.WorkflowRegistry) {
+func Register(r Registry) {
 	for _, w := range []struct {
 		name string
 		fn   any

@@ -15,7 +15,8 @@ func sample() Event {
 }
 
 func TestEventIDDeterministic(t *testing.T) {
-	if EventID(7, 1) != EventID(7, 1) {
+	a, b := EventID(7, 1), EventID(7, 1)
+	if a != b || len(a) != 36 {
 		t.Fatal("same order and version must give the same id")
 	}
 	if EventID(7, 1) == EventID(7, 2) || EventID(7, 1) == EventID(8, 1) {

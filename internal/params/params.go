@@ -12,9 +12,9 @@ import (
 // Defaults of the data generator (the original design's volumes).
 const (
 	DefaultSeed      int64 = 42
-	DefaultCustomers       = 1000
-	DefaultProducts        = 200
-	DefaultOrders          = 5000
+	DefaultCustomers int   = 1000
+	DefaultProducts  int   = 200
+	DefaultOrders    int   = 5000
 )
 
 // InvalidInputError names the input field that is wrong. Workflows turn it into

@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2" // database/sql driver for the assertions
+	"go.temporal.io/sdk/client"
+
+	"github.com/dropflow/dropflow/internal/datagen"
+	"github.com/dropflow/dropflow/internal/names"
+	"github.com/dropflow/dropflow/internal/params"
+)
+
+type snapshot struct {
+	rawEvents, rawDistinctIDs, rejects, prodOrders, customers, inventory int64
+	orders                                                               []string
+}
+
+// inspect opens the DuckDB file (the worker must be stopped) and reads it.
+func inspect(t *testing.T, path string) snapshot {
+	t.Helper()
+	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var s snapshot
+	for q, dst := range map[string]*int64{
+		"SELECT count(*) FROM raw.orders_events":                 &s.rawEvents,
+		"SELECT count(DISTINCT event_id) FROM raw.orders_events": &s.rawDistinctIDs,
+		"SELECT count(*) FROM raw.orders_events_rejected":        &s.rejects,
+		"SELECT count(*) FROM prod.orders":                       &s.prodOrders,
+		"SELECT count(*) FROM prod.customers":                    &s.customers,
+		"SELECT count(*) FROM prod.inventory":                    &s.inventory,
+	} {
+		if err := db.QueryRow(q).Scan(dst); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	rows, err := db.Query(`SELECT order_id || ',' || customer_id || ',' || product_id || ',' || quantity || ',' || CAST(unit_price AS VARCHAR) || ',' || status || ',' || strftime(sold_at, '%Y-%m-%dT%H:%M:%SZ') FROM prod.orders ORDER BY order_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		s.orders = append(s.orders, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func csvLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != strings.Join(datagen.OrdersHeader, ",") {
+		t.Fatalf("orders.csv header %q", lines[0])
+	}
+	return lines[1:]
+}
+
+func TestPipelineEndToEnd(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	id := names.PipelineID(params.DefaultSeed, params.DefaultCustomers, params.DefaultProducts, params.DefaultOrders)
+	run, err := s.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: names.TaskQueue}, names.Pipeline, params.PipelineInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res params.PipelineResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("pipeline failed: %v\n%s", err, s.logs())
+	}
+	if res.Produce.Sent != 5000 || res.Ingest.Loaded != 5000 || res.Ingest.Rejected != 0 || res.Merge.Inserted != 5000 {
+		t.Fatalf("unexpected pipeline result: produce %+v ingest %+v merge %+v", res.Produce, res.Ingest, res.Merge)
+	}
+	if res.Validation.Status != params.StatusPass {
+		b, _ := json.MarshalIndent(res.Validation, "", " ")
+		t.Fatalf("validation %s:\n%s", res.Validation.Status, b)
+	}
+	if _, err := os.Stat(res.Validation.ReportPath); err != nil {
+		t.Fatalf("report not written: %v", err)
+	}
+
+	// The CLI path a user takes, with the readable report.
+	out, code := s.starter("validate")
+	if code != 0 || !strings.Contains(out, "Validation PASS") {
+		t.Fatalf("starter validate exit %d:\n%s", code, out)
+	}
+	// Bad input fails at once, naming the field.
+	out, code = s.starter("pipeline", "--orders", "-5", "--wait")
+	if code != 1 || !strings.Contains(out, "orders") || !strings.Contains(out, "InvalidInput") {
+		t.Fatalf("bad input: exit %d:\n%s", code, out)
+	}
+
+	s.stopWorker()
+	first := inspect(t, s.duckdb)
+	want := csvLines(t, filepath.Join(s.dir, "data", "seed", "orders.csv"))
+	if len(first.orders) != len(want) {
+		t.Fatalf("PROD has %d orders, orders.csv %d", len(first.orders), len(want))
+	}
+	for i := range want {
+		if first.orders[i] != want[i] {
+			t.Fatalf("PROD row %d differs from orders.csv:\n prod %s\n csv  %s", i, first.orders[i], want[i])
+		}
+	}
+	if first.customers != 1000 || first.inventory != 200 {
+		t.Fatalf("PROD has %d customers and %d products", first.customers, first.inventory)
+	}
+	if first.rawEvents != int64(res.Produce.Sent) || first.rawDistinctIDs != first.rawEvents || first.rejects != 0 {
+		t.Fatalf("RAW: %d rows, %d distinct ids, %d rejects; produced %d", first.rawEvents, first.rawDistinctIDs, first.rejects, res.Produce.Sent)
+	}
+
+	// Second run, started the way the README shows, from the Temporal CLI.
+	s.startWorker()
+	cliOut, err := s.temporalCLI("workflow", "execute", "--task-queue", names.TaskQueue, "--type", names.Pipeline,
+		"--workflow-id", "e2e-second-run", "--input", "{}")
+	if err != nil {
+		t.Fatalf("temporal workflow execute: %v\n%s\n%s", err, cliOut, s.logs())
+	}
+	if !strings.Contains(cliOut, `"status": "PASS"`) && !strings.Contains(cliOut, `"status":"PASS"`) {
+		t.Fatalf("second run did not validate PASS:\n%s", cliOut)
+	}
+	s.stopWorker()
+	second := inspect(t, s.duckdb)
+	if second.rawEvents != first.rawEvents || second.prodOrders != first.prodOrders || second.customers != first.customers || second.inventory != first.inventory {
+		t.Fatalf("second run changed the counts: %+v -> %+v", first, second)
+	}
+	for i := range first.orders {
+		if first.orders[i] != second.orders[i] {
+			t.Fatalf("second run changed PROD row %d: %s -> %s", i, first.orders[i], second.orders[i])
+		}
+	}
+}

@@ -1,0 +1,229 @@
+// Package e2e runs Dropflow end to end on real parts: the Temporal CLI dev
+// server, an in-process Kafka-protocol broker, the worker binary and a DuckDB
+// file, each on free ports in the test's own temp directory.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/dropflow/dropflow/internal/devstack"
+	"github.com/dropflow/dropflow/internal/kafka"
+)
+
+const topic = "orders_topic"
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binaries builds the worker and starter once per test process.
+func binaries(t *testing.T) (worker, starter string) {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := devstack.ModuleRoot(".")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binDir, err = os.MkdirTemp("", "dropflow-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		for _, pkg := range []string{"worker", "starter"} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, pkg), "./"+pkg)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, "worker"), filepath.Join(binDir, "starter")
+}
+
+// stack is one hermetic local stack.
+type stack struct {
+	t          *testing.T
+	dir        string
+	temporal   string
+	cli        string
+	brokerAddr string
+	broker     *devstack.Broker
+	workerBin  string
+	starterBin string
+	httpAddr   string
+	duckdb     string
+	worker     *exec.Cmd
+	workerDone chan error
+	workerLogs *os.File
+	client     client.Client
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{t: t, dir: t.TempDir()}
+	s.workerBin, s.starterBin = binaries(t)
+	cli, err := devstack.TemporalCLI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cli); err != nil {
+		t.Fatalf("Temporal CLI missing at %s: run `make test` (it builds %s into bin/) or set TEMPORAL_CLI", cli, devstack.TemporalCLIVersion)
+	}
+	s.cli = cli
+	port, err := devstack.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.temporal = fmt.Sprintf("127.0.0.1:%d", port)
+	logf, err := os.Create(filepath.Join(s.dir, "temporal.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	srv, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{CLIPath: cli, HostPort: s.temporal, Output: logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop(); logf.Close() })
+	s.client = srv.Client()
+
+	s.startBroker()
+	t.Cleanup(func() { s.broker.Close() })
+	hp, err := devstack.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.httpAddr = fmt.Sprintf("127.0.0.1:%d", hp)
+	s.duckdb = filepath.Join(s.dir, "warehouse.duckdb")
+	t.Cleanup(s.stopWorker)
+	return s
+}
+
+func (s *stack) startBroker() {
+	port := 0
+	if s.brokerAddr != "" { // restart on the same port and log
+		fmt.Sscanf(s.brokerAddr, "127.0.0.1:%d", &port)
+	}
+	b, err := devstack.StartBroker(port, filepath.Join(s.dir, "kafka"), topic, 3)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.broker, s.brokerAddr = b, b.Addr
+	kc, err := kafka.NewClient(b.Addr)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := kc.EnsureTopic(context.Background(), topic, 3); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *stack) env() []string {
+	return append(os.Environ(),
+		"TEMPORAL_ADDRESS="+s.temporal,
+		"KAFKA_BOOTSTRAP_SERVERS="+s.brokerAddr,
+		"KAFKA_TOPIC="+topic,
+		"DUCKDB_PATH="+s.duckdb,
+		"DATA_DIR="+filepath.Join(s.dir, "data"),
+		"REPORTS_DIR="+filepath.Join(s.dir, "reports"),
+		"HTTP_ADDR="+s.httpAddr,
+		"LOG_FORMAT=json",
+	)
+}
+
+func (s *stack) startWorker() {
+	s.t.Helper()
+	logf, err := os.OpenFile(filepath.Join(s.dir, "worker.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd := exec.Command(s.workerBin)
+	cmd.Env = s.env()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.worker, s.workerLogs, s.workerDone = cmd, logf, make(chan error, 1)
+	go func() { s.workerDone <- cmd.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.workerDone:
+			s.t.Fatalf("worker exited at start: %v\n%s", err, s.logs())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if resp, err := http.Get("http://" + s.httpAddr + "/healthz"); err == nil {
+			resp.Body.Close()
+			return
+		}
+	}
+	s.t.Fatalf("worker not healthy within 60s\n%s", s.logs())
+}
+
+// stopWorker stops the worker gracefully, releasing the DuckDB file.
+func (s *stack) stopWorker() {
+	if s.worker == nil {
+		return
+	}
+	_ = s.worker.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.workerDone:
+	case <-time.After(20 * time.Second):
+		_ = s.worker.Process.Kill()
+		<-s.workerDone
+	}
+	s.workerLogs.Close()
+	s.worker = nil
+}
+
+func (s *stack) logs() string {
+	b, _ := os.ReadFile(filepath.Join(s.dir, "worker.log"))
+	if len(b) > 8000 {
+		b = b[len(b)-8000:]
+	}
+	return string(b)
+}
+
+// starter runs the starter binary against the stack.
+func (s *stack) starter(args ...string) (string, int) {
+	s.t.Helper()
+	cmd := exec.Command(s.starterBin, args...)
+	cmd.Env = s.env()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return out.String(), ee.ExitCode()
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return out.String(), 0
+}
+
+// temporalCLI runs the Temporal CLI against the stack.
+func (s *stack) temporalCLI(args ...string) (string, error) {
+	cmd := exec.Command(s.cli, append(args, "--address", s.temporal)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
