@@ -38,6 +38,8 @@ Workflows (add --wait to print the result as JSON; exit 1 if the run fails):
 
 Local stack:
   demo            start Temporal, a broker and the worker; run the pipeline; serve until Ctrl-C
+  generate        write the seed CSVs locally, without Temporal
+  monitor         print the dashboard's figures every 30 s
 
 Run "starter <command> -h" for its flags.
 `
@@ -74,6 +76,10 @@ func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Write
 		return cmdValidate(ctx, args, stdout, stderr)
 	case "demo":
 		err = cmdDemo(ctx, args, stdout)
+	case "generate":
+		err = cmdGenerate(ctx, args, stdout)
+	case "monitor":
+		err = cmdMonitor(ctx, args, stdout)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -29,7 +29,7 @@ func openTest(t *testing.T) *DuckDB {
 	return d
 }
 
-func event(t *testing.T, orderID int64, version int, status string, offset int64) Event {
+func event(t testing.TB, orderID int64, version int, status string, offset int64) Event {
 	t.Helper()
 	o := events.Order{OrderID: orderID, CustomerID: 1, ProductID: 1000, Quantity: 2, UnitPrice: 1250, Status: status,
 		SoldAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}

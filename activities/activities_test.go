@@ -1,0 +1,230 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/dropflow/dropflow/internal/datagen"
+	"github.com/dropflow/dropflow/internal/devstack"
+	"github.com/dropflow/dropflow/internal/events"
+	"github.com/dropflow/dropflow/internal/kafka"
+	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/warehouse"
+)
+
+const topic = "orders_topic"
+
+// fixture is a real broker and a real DuckDB file behind the activities.
+type fixture struct {
+	a   *Activities
+	env *testsuite.TestActivityEnvironment
+	wh  *warehouse.DuckDB
+	kc  *kafka.Client
+	dir string
+}
+
+func newFixture(t *testing.T, partitions int32) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := devstack.StartBroker(0, filepath.Join(dir, "kafka"), topic, partitions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	kc, err := kafka.NewClient(b.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, err := warehouse.OpenDuckDB(context.Background(), filepath.Join(dir, "wh.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.Close() })
+	if _, err := wh.Migrate(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	a := &Activities{WH: wh, Kafka: kc, Settings: Settings{Topic: topic, Group: "dropflow-test", DataDir: filepath.Join(dir, "data"), ReportsDir: filepath.Join(dir, "reports")}}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	return &fixture{a: a, env: env, wh: wh, kc: kc, dir: dir}
+}
+
+func (f *fixture) count(t *testing.T, q string) int64 {
+	t.Helper()
+	n, err := warehouse.CountInt(context.Background(), f.wh, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func goodEvent(t *testing.T, id int64) kafka.Message {
+	t.Helper()
+	ev := events.NewOrderCreated(events.Order{OrderID: id, CustomerID: 1, ProductID: 1000, Quantity: 1, UnitPrice: 999, Status: "paid",
+		SoldAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, events.SourceStream, time.Now())
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kafka.Message{Key: ev.Key(), Value: b}
+}
+
+func (f *fixture) loadAll(t *testing.T) params.IngestOrdersResult {
+	t.Helper()
+	parts, err := f.kc.Partitions(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total params.IngestOrdersResult
+	for _, p := range parts {
+		v, err := f.env.ExecuteActivity(f.a.LoadPartition, params.LoadPartitionParams{Topic: topic, Partition: p, BatchRecords: 7, BatchBytes: 1 << 20, BatchWait: params.Duration(500 * time.Millisecond)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r params.PartitionResult
+		if err := v.Get(&r); err != nil {
+			t.Fatal(err)
+		}
+		total.Add(r)
+	}
+	return total
+}
+
+func TestLoadPartitionGoodAndPoisonEvents(t *testing.T) {
+	f := newFixture(t, 2)
+	ctx := context.Background()
+	var msgs []kafka.Message
+	for i := int64(1); i <= 40; i++ {
+		msgs = append(msgs, goodEvent(t, i))
+	}
+	bad := func(s string) kafka.Message { return kafka.Message{Key: []byte("x"), Value: []byte(s)} }
+	valid := string(goodEvent(t, 41).Value)
+	msgs = append(msgs,
+		bad(`{not json`),
+		bad(strings.Replace(valid, `"quantity":1`, `"quantity":-2`, 1)),
+		bad(strings.Replace(valid, `"unit_price":9.99`, `"unit_price":-9.99`, 1)),
+		bad(strings.Replace(valid, `"order_created"`, `"order_teleported"`, 1)),
+		bad(strings.Replace(valid, `"customer_id":1`, `"customer_id":"one"`, 1)),
+		bad(`{"event_id":"a"}`),
+		bad(`{"pad":"`+strings.Repeat("x", events.MaxEventBytes)+`"}`),
+		kafka.Message{Key: []byte("bin"), Value: []byte{0xff, 0xfe, 0x00}},
+		goodEvent(t, 3), // a resend: same event_id, a duplicate, not a new row
+	)
+	prod := f.kc.NewProducer(topic)
+	if err := prod.Send(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	prod.Close()
+
+	res := f.loadAll(t)
+	if res.Loaded != 40 || res.Rejected != 8 || res.Duplicates != 1 {
+		t.Fatalf("loaded %d, rejected %d, duplicates %d; want 40, 8, 1", res.Loaded, res.Rejected, res.Duplicates)
+	}
+	if got := res.Loaded + res.Rejected + res.Duplicates; got != int64(len(msgs)) {
+		t.Fatalf("counts add up to %d, sent %d", got, len(msgs))
+	}
+	for _, reason := range []string{events.ReasonInvalidJSON, events.ReasonBadQuantity, events.ReasonNegativePrice, events.ReasonUnknownType, events.ReasonInvalidField, events.ReasonMissingField, events.ReasonTooLarge} {
+		if n := f.count(t, fmt.Sprintf("SELECT count(*) FROM raw.orders_events_rejected WHERE reason = '%s'", reason)); n == 0 {
+			t.Errorf("no reject with reason %s", reason)
+		}
+	}
+	if n := f.count(t, "SELECT count(*) FROM raw.orders_events_rejected WHERE raw_value IS NULL OR kafka_offset < 0 OR error = ''"); n != 0 {
+		t.Fatalf("%d rejects without their value, coordinates or error", n)
+	}
+	// Offsets: stored next offset = end of each partition; group offsets committed for lag tools.
+	parts, _ := f.kc.Partitions(ctx, topic)
+	group, err := f.kc.GroupOffsets(ctx, "dropflow-test", topic, parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		_, end, _ := f.kc.Bounds(ctx, topic, p)
+		next, _, _ := f.wh.Offset(ctx, topic, p)
+		if next != end || group[p] != end {
+			t.Fatalf("partition %d: stored %d, group %d, end %d", p, next, group[p], end)
+		}
+	}
+	// A second drain loads nothing: exactly once.
+	again := f.loadAll(t)
+	if again.Loaded != 0 || again.Rejected != 0 || again.Batches != 0 {
+		t.Fatalf("second drain loaded %+v", again)
+	}
+	if n := f.count(t, "SELECT count(*) FROM raw.orders_events"); n != 40 {
+		t.Fatalf("RAW has %d rows, want 40", n)
+	}
+}
+
+func TestLoadPartitionRefusesStoredOffsetBeyondTopic(t *testing.T) {
+	f := newFixture(t, 1)
+	if _, err := f.wh.InitOffset(context.Background(), topic, 0, 500); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.env.ExecuteActivity(f.a.LoadPartition, params.LoadPartitionParams{Topic: topic, Partition: 0, BatchRecords: 10, BatchBytes: 1 << 20, BatchWait: params.Duration(time.Second)})
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || ae.Type() != ErrOffsetOutOfRange || !ae.NonRetryable() || !strings.Contains(err.Error(), "stored offset 500") {
+		t.Fatalf("want a non-retryable OffsetOutOfRange naming the offsets, got %v", err)
+	}
+}
+
+func TestProduceChunkResumesFromHeartbeat(t *testing.T) {
+	f := newFixture(t, 3)
+	files, err := datagen.Generate(filepath.Join(f.dir, "seed"), datagen.Spec{Seed: 1, Customers: 10, Products: 5, Orders: 100, AsOf: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A retried attempt whose previous one had 60 rows acknowledged sends the other 40 only.
+	f.env.SetHeartbeatDetails(60)
+	v, err := f.env.ExecuteActivity(f.a.ProduceChunk, params.ProduceChunkParams{OrdersCSV: files.Orders, Topic: topic, StartLine: 0, Count: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r params.ProduceChunkResult
+	if err := v.Get(&r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Sent != 100 {
+		t.Fatalf("sent %d, want 100 (60 before + 40 now)", r.Sent)
+	}
+	res := f.loadAll(t)
+	if res.Loaded != 40 {
+		t.Fatalf("the topic holds %d events, want the 40 unacknowledged ones", res.Loaded)
+	}
+	if n := f.count(t, "SELECT min(CAST(payload->'order'->>'order_id' AS INTEGER)) FROM raw.orders_events"); n != 61 {
+		t.Fatalf("resumed at order %d, want 61", n)
+	}
+}
+
+func TestProduceChunkRateLimit(t *testing.T) {
+	f := newFixture(t, 1)
+	files, err := datagen.Generate(filepath.Join(f.dir, "seed"), datagen.Spec{Seed: 1, Customers: 10, Products: 5, Orders: 30, AsOf: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	// 30 events at 20/s with a burst of 2 cannot finish in under ~1.4 s.
+	if _, err := f.env.ExecuteActivity(f.a.ProduceChunk, params.ProduceChunkParams{OrdersCSV: files.Orders, Topic: topic, Count: 30, Rate: 20}); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took < 1300*time.Millisecond {
+		t.Fatalf("30 events at 20/s took %s: the rate limit is not applied", took)
+	}
+}
+
+func TestBadCSVIsNonRetryableAndNamed(t *testing.T) {
+	f := newFixture(t, 1)
+	_, err := f.env.ExecuteActivity(f.a.ProduceChunk, params.ProduceChunkParams{OrdersCSV: filepath.Join(f.dir, "missing.csv"), Topic: topic, Count: 10})
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || ae.Type() != ErrInvalidInput || !strings.Contains(err.Error(), "missing.csv") {
+		t.Fatalf("want a non-retryable InvalidInput naming the file, got %v", err)
+	}
+}

@@ -1,0 +1,67 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// BenchmarkLoadBatch loads 2000-event batches through LoadBatch (Appender,
+// one transaction with the offset) against the baseline of one INSERT per
+// row, as the original design's consumer did. `make bench` prints the ratio.
+func BenchmarkLoadBatch(b *testing.B) {
+	const n = 2000
+	mk := func(t testing.TB, base int64) []Event {
+		evs := make([]Event, n)
+		for i := range evs {
+			evs[i] = event(t, base+int64(i)+1, 1, "paid", base+int64(i))
+		}
+		return evs
+	}
+	b.Run("appender", func(b *testing.B) {
+		d := openBench(b)
+		ctx := context.Background()
+		if _, err := d.InitOffset(ctx, "t", 0, 0); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			evs := mk(b, int64(i*n))
+			b.StartTimer()
+			if _, err := d.LoadBatch(ctx, Batch{Topic: "t", FromOffset: int64(i * n), NextOffset: int64((i + 1) * n), Events: evs}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n), "rows/op")
+	})
+	b.Run("row-inserts-baseline", func(b *testing.B) {
+		d := openBench(b)
+		ctx := context.Background()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			evs := mk(b, int64(i*n))
+			b.StartTimer()
+			for _, e := range evs {
+				if _, err := d.db.ExecContext(ctx, `INSERT INTO raw.orders_events VALUES (?, ?, ?, 't', 0, ?, ?, now())`, e.EventID, e.EventType, string(e.Payload), e.Offset, e.ProducedAt); err != nil {
+					b.Fatal(fmt.Errorf("row insert: %w", err))
+				}
+			}
+		}
+		b.ReportMetric(float64(n), "rows/op")
+	})
+}
+
+func openBench(b *testing.B) *DuckDB {
+	b.Helper()
+	d, err := OpenDuckDB(context.Background(), b.TempDir()+"/bench.duckdb")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.Close() })
+	if _, err := d.Migrate(context.Background(), false); err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
