@@ -1,0 +1,102 @@
+package validation
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/warehouse"
+)
+
+func open(t *testing.T) *warehouse.DuckDB {
+	t.Helper()
+	d, err := warehouse.OpenDuckDB(context.Background(), filepath.Join(t.TempDir(), "v.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.Migrate(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func status(rep params.ValidationReport, name string) string {
+	for _, c := range rep.Checks {
+		if c.Name == name {
+			return c.Status
+		}
+	}
+	return "missing"
+}
+
+func TestEmptyWarehouseWarnsOnFreshnessOnly(t *testing.T) {
+	rep, err := Run(context.Background(), open(t), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != params.StatusWarn || rep.Summary.Fail != 0 || status(rep, "freshness") != params.StatusWarn {
+		t.Fatalf("empty warehouse: %+v", rep.Summary)
+	}
+	for _, c := range rep.Checks {
+		if c.Query == "" {
+			t.Fatalf("check %s has no query", c.Name)
+		}
+	}
+}
+
+func TestBrokenDataFails(t *testing.T) {
+	d := open(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	old := now.Add(-time.Hour)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		rows, err := d.Query(ctx, q, args...)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		rows.Close()
+	}
+	payload := func(id int) string {
+		return `{"event_version":1,"order":{"order_id":` + itoa(id) + `,"customer_id":1,"product_id":1000,"quantity":1,"unit_price":1.00,"status":"paid","sold_at":"2026-01-01T00:00:00Z"}}`
+	}
+	// Event 1 twice in RAW; order 2 in RAW for an hour but never merged; order 3 in PROD only.
+	exec(`INSERT INTO raw.orders_events VALUES ('e1','order_created',?, 't',0,0,?,?), ('e1','order_created',?, 't',0,1,?,?), ('e2','order_created',?, 't',0,2,?,?)`,
+		payload(1), old, old, payload(1), old, old, payload(2), old, old)
+	exec(`INSERT INTO prod.orders VALUES (1,1,1000,-1,1.00,5.00,'paid',?, 'e1',1,?), (3,99,5,1,-2.00,-2.00,'paid',?, 'e3',1,?)`, old, now, now.Add(48*time.Hour), now)
+	exec(`INSERT INTO raw.orders_events_rejected VALUES ('t',0,9,NULL,'{','invalid_json','bad',?)`, now)
+	rep, err := Run(ctx, d, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"raw_orders_missing_in_prod":   params.StatusFail,
+		"prod_orders_missing_in_raw":   params.StatusFail,
+		"raw_duplicate_event_ids":      params.StatusFail,
+		"prod_non_positive_quantity":   params.StatusFail,
+		"prod_negative_price":          params.StatusFail,
+		"prod_total_mismatch":          params.StatusFail,
+		"prod_future_timestamps":       params.StatusFail,
+		"prod_orders_unknown_customer": params.StatusFail,
+		"prod_orders_unknown_product":  params.StatusFail,
+		"raw_rejected_events":          params.StatusWarn,
+		"prod_duplicate_order_ids":     params.StatusPass,
+	} {
+		if got := status(rep, name); got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+	}
+	if rep.Status != params.StatusFail || len(rep.FailingChecks()) != rep.Summary.Fail {
+		t.Fatalf("overall %s, failing %v", rep.Status, rep.FailingChecks())
+	}
+	for _, c := range rep.Checks {
+		if c.Name == "raw_rejected_events" && c.Figures["reason:invalid_json"] != 1 {
+			t.Fatalf("top reasons missing: %v", c.Figures)
+		}
+	}
+}
+
+func itoa(i int) string { return string(rune('0' + i)) }
