@@ -184,7 +184,7 @@ func TestProduceChunkResumesFromHeartbeat(t *testing.T) {
 	}
 	// A retried attempt whose previous one had 60 rows acknowledged sends the other 40 only.
 	f.env.SetHeartbeatDetails(60)
-	v, err := f.env.ExecuteActivity(f.a.ProduceChunk, params.ProduceChunkParams{OrdersCSV: files.Orders, Topic: topic, StartLine: 0, Count: 100})
+	v, err := f.env.ExecuteActivity(f.a.ProduceChunk, params.ProduceChunkParams{OrdersCSV: files.Orders, Topic: topic, Position: 0, Count: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,5 +226,78 @@ func TestBadCSVIsNonRetryableAndNamed(t *testing.T) {
 	var ae *temporal.ApplicationError
 	if !errors.As(err, &ae) || ae.Type() != ErrInvalidInput || !strings.Contains(err.Error(), "missing.csv") {
 		t.Fatalf("want a non-retryable InvalidInput naming the file, got %v", err)
+	}
+}
+
+func TestLoadPartitionOffsetResetPolicy(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	prod := f.kc.NewProducer(topic)
+	var msgs []kafka.Message
+	for i := int64(1); i <= 20; i++ {
+		msgs = append(msgs, goodEvent(t, i))
+	}
+	if err := prod.Send(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	prod.Close()
+	load := func(policy string) params.PartitionResult {
+		t.Helper()
+		v, err := f.env.ExecuteActivity(f.a.LoadPartition, params.LoadPartitionParams{Topic: topic, Partition: 0, BatchRecords: 100, BatchBytes: 1 << 20, BatchWait: params.Duration(time.Second), OffsetReset: policy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r params.PartitionResult
+		if err := v.Get(&r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if _, err := f.wh.InitOffset(ctx, topic, 0, 900); err != nil { // as if the topic had been recreated
+		t.Fatal(err)
+	}
+	if r := load(params.ResetLatest); r.Resets != 1 || r.Loaded != 0 || r.NextOffset != 20 {
+		t.Fatalf("latest: %+v", r)
+	}
+	if err := f.wh.ResetOffset(ctx, topic, 0, 20, 900); err != nil {
+		t.Fatal(err)
+	}
+	if r := load(params.ResetEarliest); r.Resets != 1 || r.Loaded != 20 || r.NextOffset != 20 {
+		t.Fatalf("earliest: %+v", r)
+	}
+}
+
+func TestStreamModeProducesUpdatesThatMergeIntoProd(t *testing.T) {
+	f := newFixture(t, 3)
+	ctx := context.Background()
+	if _, err := datagen.Generate(filepath.Join(f.a.Settings.DataDir, "seed"), datagen.Spec{Seed: 2, Customers: 50, Products: 10, Orders: 100, AsOf: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.env.ExecuteActivity(f.a.ProduceChunk, params.ProduceChunkParams{Mode: params.ModeStream, Topic: topic, Count: 500, Seed: 5,
+		StreamStart: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano), Spacing: params.Duration(time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r params.ProduceChunkResult
+	if err := v.Get(&r); err != nil || r.Sent != 500 || r.FirstOrderID != 101 || r.Customers != 50 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if res := f.loadAll(t); res.Loaded != 500 || res.Rejected != 0 {
+		t.Fatalf("loaded %+v", res)
+	}
+	m, err := f.wh.MergeOrders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := f.count(t, "SELECT count(DISTINCT CAST(payload->'order'->>'order_id' AS BIGINT)) FROM raw.orders_events")
+	if m.Inserted != orders || f.count(t, "SELECT count(*) FROM prod.orders") != orders {
+		t.Fatalf("merge %+v, distinct orders %d", m, orders)
+	}
+	if n := f.count(t, "SELECT count(*) FROM prod.orders WHERE order_id < 101 OR customer_id > 50 OR product_id NOT BETWEEN 1000 AND 1009"); n != 0 {
+		t.Fatalf("%d stream orders outside the seeded customers and products", n)
+	}
+	if f.count(t, "SELECT count(*) FROM prod.orders WHERE event_version = 2 AND status = 'shipped'") == 0 ||
+		f.count(t, "SELECT count(*) FROM prod.orders WHERE event_version = 3 AND status = 'delivered'") == 0 {
+		t.Fatal("updates did not reach PROD as the newest version")
 	}
 }

@@ -45,9 +45,22 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 		}
 	}
 	if next < first || next > end {
-		return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-			"topic %s partition %d: stored offset %d is outside the broker's range [%d, %d] (retention passed or topic recreated); refusing to skip or reload silently",
-			topic, p.Partition, next, first, end), ErrOffsetOutOfRange, nil)
+		to := first
+		switch p.OffsetReset {
+		case params.ResetEarliest:
+		case params.ResetLatest:
+			to = end
+		default:
+			return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+				"topic %s partition %d: stored offset %d is outside the broker's range [%d, %d] (retention passed or topic recreated); refusing to skip or reload silently: rerun with offset_reset \"earliest\" or \"latest\" to choose",
+				topic, p.Partition, next, first, end), ErrOffsetOutOfRange, nil)
+		}
+		if err := a.WH.ResetOffset(ctx, topic, p.Partition, next, to); err != nil {
+			return res, err
+		}
+		log.Warn("stored offset outside the broker's range: reset by policy", "topic", topic, "partition", p.Partition, "stored", next, "first", first, "end", end, "policy", p.OffsetReset, "now", to)
+		next = to
+		res.Resets++
 	}
 	res.NextOffset = next
 	if !p.Follow && next >= end {

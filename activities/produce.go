@@ -19,55 +19,99 @@ import (
 )
 
 // sendBatch is how many records one synchronous write carries at full speed.
-const sendBatch = 500
+const sendBatch = 1000
 
-// defaultOrdersCSV is where SeedData writes orders.csv under DATA_DIR.
-func (a *Activities) defaultOrdersCSV() string {
-	return filepath.Join(a.Settings.DataDir, "seed", datagen.OrdersFile)
+func (a *Activities) seedFile(name string) string {
+	return filepath.Join(a.Settings.DataDir, "seed", name)
 }
 
-// ProduceChunk replays rows [StartLine, StartLine+Count) of orders.csv as
-// order_created events. It heartbeats the number of rows acknowledged by the
-// broker and, when retried, resumes after them: at most the last
-// unacknowledged write is resent, with the same event_ids.
-func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
-	var res params.ProduceChunkResult
-	if p.OrdersCSV == "" {
-		p.OrdersCSV = a.defaultOrdersCSV()
+// source yields the chunk's events in order; io.EOF ends a replay.
+type source interface {
+	next(producedAt time.Time) (events.Event, error)
+	close()
+}
+
+type replaySource struct{ r *datagen.OrderReader }
+
+func (s replaySource) next(now time.Time) (events.Event, error) {
+	o, err := s.r.Next()
+	if err != nil {
+		return events.Event{}, err
 	}
-	topic := a.topic(p.Topic)
-	res.Topic = topic
+	return events.NewOrderCreated(o, events.SourceReplay, now), nil
+}
+func (s replaySource) close() { s.r.Close() }
+
+type streamSource struct {
+	s datagen.Stream
+	n int64
+}
+
+func (s *streamSource) next(now time.Time) (events.Event, error) {
+	ev := s.s.Event(s.n, now)
+	s.n++
+	return ev, nil
+}
+func (s *streamSource) close() {}
+
+// ProduceChunk sends events [Position+done, Position+Count) of the replay CSV
+// or the synthetic stream, within MaxDuration. It heartbeats the number of
+// events the broker acknowledged; a retried attempt resumes after them, so at
+// most the last unacknowledged write is resent, with the same event_ids.
+func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
+	res := params.ProduceChunkResult{Topic: a.topic(p.Topic), Attempt: int(activity.GetInfo(ctx).Attempt)}
 	if activity.HasHeartbeatDetails(ctx) {
 		if err := activity.GetHeartbeatDetails(ctx, &res.Sent); err != nil {
 			return res, fmt.Errorf("read heartbeat: %w", err)
 		}
 	}
-	r, err := datagen.OpenOrders(p.OrdersCSV)
+	src, err := a.openSource(&p, &res)
 	if err != nil {
 		return res, classify(err)
 	}
-	defer r.Close()
-	if err := r.Skip(p.StartLine + res.Sent); errors.Is(err, io.EOF) {
-		res.EOF = true
-		return res, nil
-	} else if err != nil {
-		return res, classify(err)
+	defer src.close()
+	if rs, ok := src.(replaySource); ok {
+		if err := rs.r.Skip(int(p.Position) + res.Sent); errors.Is(err, io.EOF) {
+			res.EOF = true
+			return res, nil
+		} else if err != nil {
+			return res, classify(err)
+		}
+	} else {
+		src.(*streamSource).n = p.Position + int64(res.Sent)
 	}
+
 	batch := sendBatch
 	var limiter *rate.Limiter
 	if p.Rate > 0 {
 		// Small writes at low rates keep the stream smooth; the bucket's burst is one write.
-		batch = max(1, min(sendBatch, int(p.Rate/10)))
+		batch = max(1, min(sendBatch, int(p.Rate/20)))
 		limiter = rate.NewLimiter(rate.Limit(p.Rate), batch)
 	}
-	prod := a.Kafka.NewProducer(topic)
+	var deadline time.Time
+	if p.MaxDuration > 0 {
+		deadline = time.Now().Add(p.MaxDuration.D())
+	}
+	prod := a.Kafka.NewProducer(res.Topic)
 	defer prod.Close()
 	msgs := make([]kafka.Message, 0, batch)
 	for res.Sent < p.Count && !res.EOF {
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			break
+		}
+		n := min(batch, p.Count-res.Sent)
+		if limiter != nil {
+			if err := limiter.WaitN(ctx, n); err != nil {
+				if ctx.Err() != nil {
+					return res, ctx.Err()
+				}
+				return res, fmt.Errorf("rate limiter: %w", err)
+			}
+		}
 		msgs = msgs[:0]
 		now := time.Now()
-		for len(msgs) < batch && res.Sent+len(msgs) < p.Count {
-			o, err := r.Next()
+		for len(msgs) < n {
+			ev, err := src.next(now)
 			if errors.Is(err, io.EOF) {
 				res.EOF = true
 				break
@@ -75,20 +119,14 @@ func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkPara
 			if err != nil {
 				return res, classify(err)
 			}
-			ev := events.NewOrderCreated(o, events.SourceReplay, now)
 			v, err := json.Marshal(ev)
 			if err != nil {
-				return res, fmt.Errorf("encode event of order %d: %w", o.OrderID, err)
+				return res, fmt.Errorf("encode event of order %d: %w", ev.Order.OrderID, err)
 			}
 			msgs = append(msgs, kafka.Message{Key: ev.Key(), Value: v})
 		}
 		if len(msgs) == 0 {
 			break
-		}
-		if limiter != nil {
-			if err := limiter.WaitN(ctx, len(msgs)); err != nil {
-				return res, fmt.Errorf("rate limiter: %w", err)
-			}
 		}
 		if err := prod.Send(ctx, msgs); err != nil {
 			return res, err
@@ -97,4 +135,46 @@ func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkPara
 		activity.RecordHeartbeat(ctx, res.Sent)
 	}
 	return res, nil
+}
+
+func (a *Activities) openSource(p *params.ProduceChunkParams, res *params.ProduceChunkResult) (source, error) {
+	if p.Mode != params.ModeStream {
+		if p.OrdersCSV == "" {
+			p.OrdersCSV = a.seedFile(datagen.OrdersFile)
+		}
+		r, err := datagen.OpenOrders(p.OrdersCSV)
+		if err != nil {
+			return nil, err
+		}
+		return replaySource{r: r}, nil
+	}
+	if p.InventoryCSV == "" {
+		p.InventoryCSV = a.seedFile(datagen.InventoryFile)
+	}
+	prices, err := datagen.ReadPrices(p.InventoryCSV)
+	if err != nil {
+		return nil, err
+	}
+	if p.Customers == 0 || p.FirstOrderID == 0 {
+		dir := filepath.Dir(p.InventoryCSV)
+		spec, ok, err := datagen.Existing(dir)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &params.InvalidInputError{Field: "customers", Reason: fmt.Sprintf("no seed manifest in %s to take the customer count and first order id from: run SeedData first or set customers and first_order_id", dir)}
+		}
+		if p.Customers == 0 {
+			p.Customers = spec.Customers
+		}
+		if p.FirstOrderID == 0 {
+			p.FirstOrderID = int64(spec.Orders) + 1
+		}
+	}
+	start, err := time.Parse(time.RFC3339Nano, p.StreamStart)
+	if err != nil {
+		return nil, &params.InvalidInputError{Field: "stream_start", Reason: err.Error()}
+	}
+	res.Customers, res.FirstOrderID = p.Customers, p.FirstOrderID
+	return &streamSource{s: datagen.Stream{Seed: p.Seed, FirstOrderID: p.FirstOrderID, Customers: p.Customers, Prices: prices, Start: start, Spacing: p.Spacing.D()}}, nil
 }

@@ -66,7 +66,7 @@ func (w *ingestOrders) run(ctx workflow.Context) (params.IngestOrdersResult, err
 	}
 	for {
 		final := !w.in.AwaitDrainSignal || w.drain
-		if err := w.round(ctx, false); err != nil {
+		if err := w.round(ctx); err != nil {
 			return w.res, err
 		}
 		if final {
@@ -84,20 +84,84 @@ func (w *ingestOrders) run(ctx workflow.Context) (params.IngestOrdersResult, err
 	}
 }
 
+// partitionWatch is how often a following ingest looks for new partitions.
+const partitionWatch = 30 * time.Second
+
+// follow runs one following LoadPartition per partition for FollowChunk,
+// starting loaders for partitions that appear meanwhile, then continues as
+// new. The stop signal cancels the loaders, which finish their batch first.
 func (w *ingestOrders) follow(ctx workflow.Context) (params.IngestOrdersResult, error) {
 	cctx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		_ = workflow.Await(ctx, func() bool { return w.stop })
-		cancel() // loaders finish their current batch and return
+		cancel()
 	})
-	if err := w.round(cctx, true); err != nil && !w.stop {
-		return w.res, err
+	chunkEnd := workflow.Now(ctx).Add(w.in.FollowChunk.D())
+	sel := workflow.NewSelector(ctx)
+	running := map[int]bool{} // lookups only: never iterated
+	pending := 0
+	var firstErr error
+	start := func(p int) {
+		left := chunkEnd.Sub(workflow.Now(ctx))
+		if left <= 0 {
+			return
+		}
+		running[p] = true
+		pending++
+		f := workflow.ExecuteActivity(longActivity(cctx, left+5*time.Minute), acts.LoadPartition, w.loadParams(p, true, left))
+		sel.AddFuture(f, func(f workflow.Future) {
+			pending--
+			var pr params.PartitionResult
+			if err := f.Get(ctx, &pr); err != nil {
+				if !w.stop && firstErr == nil {
+					firstErr = err
+					cancel() // one partition failing stops the run visibly
+				}
+				return
+			}
+			w.res.Add(pr)
+		})
+	}
+	for _, p := range w.partsOf {
+		start(p)
+	}
+	watching := false
+	for pending > 0 {
+		if !watching && !w.stop && firstErr == nil {
+			watching = true
+			sel.AddFuture(workflow.NewTimer(cctx, partitionWatch), func(f workflow.Future) {
+				watching = false
+				if f.Get(ctx, nil) != nil || w.stop {
+					return
+				}
+				if err := w.listPartitions(cctx); err != nil {
+					return // retried at the next tick; the loaders keep going
+				}
+				for _, p := range w.partsOf {
+					if !running[p] {
+						start(p)
+					}
+				}
+			})
+		}
+		sel.Select(ctx)
+	}
+	w.res.Rounds++
+	if firstErr != nil {
+		return w.res, firstErr
 	}
 	if w.stop {
 		return w.res, nil
 	}
 	return w.res, w.continueAsNew(ctx)
+}
+
+func (w *ingestOrders) loadParams(p int, follow bool, maxDur time.Duration) params.LoadPartitionParams {
+	return params.LoadPartitionParams{
+		Topic: w.in.Topic, Partition: p, BatchRecords: w.in.BatchRecords, BatchBytes: w.in.BatchBytes,
+		BatchWait: w.in.BatchWait, Follow: follow, MaxDuration: params.Duration(maxDur), OffsetReset: w.in.OffsetReset,
+	}
 }
 
 func (w *ingestOrders) continueAsNew(ctx workflow.Context) error {
@@ -117,19 +181,12 @@ func (w *ingestOrders) listPartitions(ctx workflow.Context) error {
 	return nil
 }
 
-// round runs one LoadPartition per partition in parallel and folds results.
-func (w *ingestOrders) round(ctx workflow.Context, follow bool) error {
-	timeout := time.Hour
-	if follow {
-		timeout = w.in.FollowChunk.D() + 5*time.Minute
-	}
-	actx := longActivity(ctx, timeout)
+// round runs one draining LoadPartition per partition in parallel and folds results.
+func (w *ingestOrders) round(ctx workflow.Context) error {
+	actx := longActivity(ctx, time.Hour)
 	futures := make([]workflow.Future, len(w.partsOf))
 	for i, p := range w.partsOf {
-		futures[i] = workflow.ExecuteActivity(actx, acts.LoadPartition, params.LoadPartitionParams{
-			Topic: w.in.Topic, Partition: p, BatchRecords: w.in.BatchRecords, BatchBytes: w.in.BatchBytes,
-			BatchWait: w.in.BatchWait, Follow: follow, MaxDuration: w.in.FollowChunk,
-		})
+		futures[i] = workflow.ExecuteActivity(actx, acts.LoadPartition, w.loadParams(p, false, 0))
 	}
 	var firstErr error
 	for _, f := range futures {

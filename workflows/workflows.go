@@ -60,8 +60,10 @@ func shortActivity(ctx workflow.Context, startToClose time.Duration) workflow.Co
 func longActivity(ctx workflow.Context, startToClose time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: startToClose,
-		HeartbeatTimeout:    30 * time.Second,
-		RetryPolicy:         retry,
+		// Loaders and producers heartbeat after every write (well under a
+		// second); a killed worker's activity is retried elsewhere within this.
+		HeartbeatTimeout: 10 * time.Second,
+		RetryPolicy:      retry,
 	})
 }
 

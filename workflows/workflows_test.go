@@ -158,9 +158,9 @@ func TestSeedDataDefaultsAsOfToRunDay(t *testing.T) {
 
 func TestProduceOrdersChunksAndLimit(t *testing.T) {
 	env := newEnv(t)
-	var starts []int
+	var starts []int64
 	env.OnActivity(acts.ProduceChunk, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
-		starts = append(starts, p.StartLine)
+		starts = append(starts, p.Position)
 		return params.ProduceChunkResult{Topic: "t", Sent: p.Count}, nil
 	})
 	env.ExecuteWorkflow(ProduceOrders, params.ProduceOrdersInput{ChunkSize: 100, Limit: 250})
@@ -169,13 +169,13 @@ func TestProduceOrdersChunksAndLimit(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&res))
 	require.Equal(t, 250, res.Sent)
 	require.Equal(t, 3, res.Chunks)
-	require.Equal(t, []int{0, 100, 200}, starts)
+	require.Equal(t, []int64{0, 100, 200}, starts)
 }
 
 func TestProduceOrdersStopsAtEOF(t *testing.T) {
 	env := newEnv(t)
 	env.OnActivity(acts.ProduceChunk, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
-		if p.StartLine >= 100 {
+		if p.Position >= 100 {
 			return params.ProduceChunkResult{Sent: 30, EOF: true}, nil
 		}
 		return params.ProduceChunkResult{Sent: p.Count}, nil
@@ -297,4 +297,65 @@ func TestMergeAndDeploySchemaPassResultsThrough(t *testing.T) {
 	var d params.DeploySchemaResult
 	require.NoError(t, env.GetWorkflowResult(&d))
 	require.Equal(t, "CREATE ...", d.SQL)
+}
+
+func TestProduceStreamPauseResumeAndRate(t *testing.T) {
+	env := newEnv(t)
+	var rates []float64
+	paused := true
+	env.OnActivity(acts.ProduceChunk, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
+		require.Equal(t, params.ModeStream, p.Mode)
+		require.False(t, paused, "no chunk may run while paused")
+		rates = append(rates, p.Rate)
+		return params.ProduceChunkResult{Topic: "t", Sent: 10, Attempt: 1, Customers: 100, FirstOrderID: 5001}, nil
+	})
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(names.SignalPause, nil) }, 0)
+	// Refused: a negative rate, with a message naming the field.
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(names.UpdateSetRate, "neg", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { require.Contains(t, err.Error(), "rate") },
+			OnAccept:   func() { t.Error("a negative rate was accepted") },
+			OnComplete: func(any, error) {},
+		}, -5.0)
+	}, time.Second)
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(names.UpdateSetRate, "ok", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { t.Errorf("rate 50 refused: %v", err) },
+			OnAccept:   func() {},
+			OnComplete: func(any, error) {},
+		}, 50.0)
+	}, 2*time.Second)
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(names.QueryProgress)
+		require.NoError(t, err)
+		var p params.ProduceProgress
+		require.NoError(t, v.Get(&p))
+		require.True(t, p.Paused)
+		require.Equal(t, 50.0, p.Rate)
+		require.Zero(t, p.Sent)
+		paused = false
+		env.SignalWorkflow(names.SignalResume, nil)
+	}, 3*time.Second)
+	env.ExecuteWorkflow(ProduceOrders, params.ProduceOrdersInput{Mode: params.ModeStream, Rate: 10, ChunkSize: 10, Limit: 40})
+	require.NoError(t, env.GetWorkflowError())
+	var res params.ProduceOrdersResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, 40, res.Sent)
+	require.Equal(t, []float64{50, 50, 50, 50}, rates, "the new rate applies to every later chunk")
+}
+
+func TestProduceStopsAtDeadline(t *testing.T) {
+	env := newEnv(t)
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	env.SetStartTime(start)
+	env.OnActivity(acts.ProduceChunk, mock.Anything, mock.Anything).Return(params.ProduceChunkResult{Sent: 5, Attempt: 1}, nil)
+	// A run continued as new after its deadline passed sends nothing more.
+	env.ExecuteWorkflow(ProduceOrders, params.ProduceOrdersInput{Mode: params.ModeStream, Carry: &params.ProduceProgress{
+		Sent: 100, Position: 100, StartedAt: start.Add(-time.Hour).Format(time.RFC3339Nano), Deadline: start.Add(-time.Second).Format(time.RFC3339Nano),
+	}})
+	require.NoError(t, env.GetWorkflowError())
+	var res params.ProduceOrdersResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, 100, res.Sent)
+	env.AssertActivityNotCalled(t, "ProduceChunk", mock.Anything, mock.Anything)
 }

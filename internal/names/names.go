@@ -34,6 +34,13 @@ const (
 	SignalStop = "stop"
 	// QueryProgress returns a workflow's progress struct.
 	QueryProgress = "progress"
+	// SignalPause and SignalResume pause and resume a ProduceOrders run at its
+	// next chunk boundary (within params.ProduceChunkTime).
+	SignalPause  = "pause"
+	SignalResume = "resume"
+	// UpdateSetRate changes a ProduceOrders run's rate (events/s, 0 =
+	// unlimited); a negative rate is refused by the update's validator.
+	UpdateSetRate = "set_rate"
 )
 
 // PipelineID names a Pipeline run by its input, so that starting the same

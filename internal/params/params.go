@@ -151,23 +151,42 @@ type SeedDataResult struct {
 // Produce modes.
 const (
 	ModeReplay = "replay"
+	ModeStream = "stream"
 )
+
+// ProduceChunkTime bounds one produce activity in time, so that pause, resume
+// and rate changes take effect within it.
+const ProduceChunkTime = 5 * time.Second
 
 // ProduceOrdersInput is the input of ProduceOrders.
 type ProduceOrdersInput struct {
-	// Mode: "replay" sends orders.csv as order_created events. Default "replay".
+	// Mode: "replay" sends orders.csv as order_created events; "stream" sends
+	// synthetic orders for the seeded customers and products, plus
+	// order_updated events for orders already sent. Default "replay".
 	Mode string `json:"mode,omitempty"`
 	// OrdersCSV to replay. Default: DATA_DIR/seed/orders.csv.
 	OrdersCSV string `json:"orders_csv,omitempty"`
+	// InventoryCSV gives stream mode its products and prices. Default: DATA_DIR/seed/inventory.csv.
+	InventoryCSV string `json:"inventory_csv,omitempty"`
+	// Customers of stream mode (ids 1..N). Default: the seed manifest's count.
+	Customers int `json:"customers,omitempty"`
+	// FirstOrderID of stream mode. Default: the seed manifest's orders + 1.
+	FirstOrderID int64 `json:"first_order_id,omitempty"`
+	// Seed of stream mode's synthetic orders. Default 42.
+	Seed int64 `json:"seed,omitempty"`
 	// Topic to produce to. Default: the worker's KAFKA_TOPIC.
 	Topic string `json:"topic,omitempty"`
-	// Rate in events per second; 0 means unlimited. Default 0.
+	// Rate in events per second; 0 means unlimited. Default 0. The set_rate
+	// update changes it while running.
 	Rate float64 `json:"rate,omitempty"`
-	// Limit stops after this many events; 0 means the whole file. Default 0.
+	// Limit stops after this many events; 0 means the whole file (replay) or
+	// no limit (stream). Default 0.
 	Limit int `json:"limit,omitempty"`
-	// ChunkSize is the number of events per activity (each heartbeats and resumes). Default 5000.
+	// Duration stops after this long; 0 means no limit. Default 0.
+	Duration Duration `json:"duration,omitempty"`
+	// ChunkSize is the most events per activity (each heartbeats and resumes). Default 5000.
 	ChunkSize int `json:"chunk_size,omitempty"`
-	// Progress carried over ContinueAsNew; not for users.
+	// State carried over ContinueAsNew; not for users.
 	Carry *ProduceProgress `json:"carry,omitempty"`
 }
 
@@ -176,55 +195,101 @@ func (in ProduceOrdersInput) WithDefaults() (ProduceOrdersInput, error) {
 	if in.Mode == "" {
 		in.Mode = ModeReplay
 	}
-	if in.Mode != ModeReplay {
-		return in, invalid("mode", "unknown mode %q (want %q)", in.Mode, ModeReplay)
+	if in.Mode != ModeReplay && in.Mode != ModeStream {
+		return in, invalid("mode", "unknown mode %q (want %q or %q)", in.Mode, ModeReplay, ModeStream)
 	}
-	if in.Rate < 0 {
-		return in, invalid("rate", "must be >= 0 events/s (0 = unlimited), got %g", in.Rate)
+	if err := ValidRate(in.Rate); err != nil {
+		return in, err
 	}
 	if in.Limit < 0 {
 		return in, invalid("limit", "must be >= 0 (0 = no limit), got %d", in.Limit)
 	}
+	if in.Duration < 0 {
+		return in, invalid("duration", "must be >= 0 (0 = no limit), got %s", in.Duration.D())
+	}
 	if in.ChunkSize < 0 {
 		return in, invalid("chunk_size", "must be >= 1, got %d", in.ChunkSize)
+	}
+	if in.Customers < 0 {
+		return in, invalid("customers", "must be >= 1, got %d", in.Customers)
+	}
+	if in.FirstOrderID < 0 {
+		return in, invalid("first_order_id", "must be >= 1, got %d", in.FirstOrderID)
 	}
 	if in.ChunkSize == 0 {
 		in.ChunkSize = 5000
 	}
+	if in.Seed == 0 {
+		in.Seed = DefaultSeed
+	}
 	return in, nil
 }
 
-// ProduceChunkParams is the input of the ProduceChunk activity: lines
-// [StartLine, StartLine+Count) of the CSV (line 0 is the first data row).
+// ValidRate refuses negative rates: the one rule set_rate enforces too.
+func ValidRate(r float64) error {
+	if r < 0 || r != r {
+		return invalid("rate", "must be >= 0 events/s (0 = unlimited), got %g", r)
+	}
+	return nil
+}
+
+// ProduceChunkParams is the input of the ProduceChunk activity: events
+// [Position, Position+Count) of the source (CSV data row or stream index),
+// sent in at most MaxDuration.
 type ProduceChunkParams struct {
-	OrdersCSV string  `json:"orders_csv"`
-	Topic     string  `json:"topic"`
-	StartLine int     `json:"start_line"`
-	Count     int     `json:"count"`
-	Rate      float64 `json:"rate"`
+	Mode         string   `json:"mode"`
+	OrdersCSV    string   `json:"orders_csv,omitempty"`
+	InventoryCSV string   `json:"inventory_csv,omitempty"`
+	Customers    int      `json:"customers,omitempty"`
+	FirstOrderID int64    `json:"first_order_id,omitempty"`
+	Seed         int64    `json:"seed,omitempty"`
+	StreamStart  string   `json:"stream_start,omitempty"`
+	Spacing      Duration `json:"spacing,omitempty"`
+	Topic        string   `json:"topic"`
+	Position     int64    `json:"position"`
+	Count        int      `json:"count"`
+	Rate         float64  `json:"rate"`
+	MaxDuration  Duration `json:"max_duration,omitempty"`
 }
 
 // ProduceChunkResult reports one chunk.
 type ProduceChunkResult struct {
 	Topic string `json:"topic"`
 	Sent  int    `json:"sent"`
-	// EOF is true when the file ended inside this chunk.
+	// EOF is true when the CSV ended inside this chunk.
 	EOF bool `json:"eof"`
+	// Attempt is the activity attempt that finished the chunk (1 = no retry).
+	Attempt int `json:"attempt"`
+	// Resolved stream parameters, so later chunks and ContinueAsNew reuse them.
+	Customers    int   `json:"customers,omitempty"`
+	FirstOrderID int64 `json:"first_order_id,omitempty"`
 }
 
 // ProduceOrdersResult totals a ProduceOrders run.
 type ProduceOrdersResult struct {
-	Topic  string `json:"topic"`
-	Sent   int    `json:"sent"`
-	Chunks int    `json:"chunks"`
+	Topic    string `json:"topic"`
+	Mode     string `json:"mode"`
+	Sent     int    `json:"sent"`
+	Chunks   int    `json:"chunks"`
+	Position int64  `json:"position"`
 }
 
-// ProduceProgress is returned by the progress query.
+// ProduceProgress is returned by the progress query and carried over ContinueAsNew.
 type ProduceProgress struct {
 	Sent     int     `json:"sent"`
-	Position int     `json:"position"`
+	Position int64   `json:"position"`
 	Rate     float64 `json:"rate"`
+	Paused   bool    `json:"paused"`
 	Done     bool    `json:"done"`
+	// Errors counts chunk attempts that failed and were retried.
+	Errors       int      `json:"errors"`
+	Chunks       int      `json:"chunks"`
+	Topic        string   `json:"topic,omitempty"`
+	StartedAt    string   `json:"started_at,omitempty"`
+	Deadline     string   `json:"deadline,omitempty"`
+	Customers    int      `json:"customers,omitempty"`
+	FirstOrderID int64    `json:"first_order_id,omitempty"`
+	Spacing      Duration `json:"spacing,omitempty"`
 }
 
 // ---------------------------------------------------------------- IngestOrders
@@ -255,9 +320,22 @@ type IngestOrdersInput struct {
 	// FollowChunk (follow mode) is how long one LoadPartition activity runs
 	// before the workflow continues as new. Default "10m".
 	FollowChunk Duration `json:"follow_chunk,omitempty"`
+	// OffsetReset says what to do when a partition's stored offset is outside
+	// the broker's range (retention passed, topic recreated): "" stops with an
+	// OffsetOutOfRange error (never skipping or reloading silently);
+	// "earliest" or "latest" moves the stored offset there, logged and counted.
+	// Default "".
+	OffsetReset string `json:"offset_reset,omitempty"`
 	// Totals carried over ContinueAsNew; not for users.
 	Carry *IngestOrdersResult `json:"carry,omitempty"`
 }
+
+// Offset reset policies.
+const (
+	ResetNone     = ""
+	ResetEarliest = "earliest"
+	ResetLatest   = "latest"
+)
 
 // WithDefaults fills zero fields and validates the rest.
 func (in IngestOrdersInput) WithDefaults() (IngestOrdersInput, error) {
@@ -266,6 +344,9 @@ func (in IngestOrdersInput) WithDefaults() (IngestOrdersInput, error) {
 	}
 	if in.Mode != ModeDrain && in.Mode != ModeFollow {
 		return in, invalid("mode", "unknown mode %q (want %q or %q)", in.Mode, ModeDrain, ModeFollow)
+	}
+	if in.OffsetReset != ResetNone && in.OffsetReset != ResetEarliest && in.OffsetReset != ResetLatest {
+		return in, invalid("offset_reset", "unknown policy %q (want %q or %q, or empty to stop on an out-of-range offset)", in.OffsetReset, ResetEarliest, ResetLatest)
 	}
 	if in.BatchRecords < 0 {
 		return in, invalid("batch_records", "must be >= 1, got %d", in.BatchRecords)
@@ -308,6 +389,7 @@ type LoadPartitionParams struct {
 	// cancelled; otherwise it returns once caught up with the end offset.
 	Follow      bool     `json:"follow"`
 	MaxDuration Duration `json:"max_duration,omitempty"`
+	OffsetReset string   `json:"offset_reset,omitempty"`
 }
 
 // PartitionResult reports one LoadPartition activity.
@@ -318,6 +400,8 @@ type PartitionResult struct {
 	Rejected   int64 `json:"rejected"`
 	Batches    int64 `json:"batches"`
 	NextOffset int64 `json:"next_offset"`
+	// Resets counts offset resets applied under the offset_reset policy.
+	Resets int64 `json:"resets,omitempty"`
 }
 
 // IngestOrdersResult totals an IngestOrders run.
@@ -328,6 +412,7 @@ type IngestOrdersResult struct {
 	Duplicates int64             `json:"duplicates"`
 	Rejected   int64             `json:"rejected"`
 	Batches    int64             `json:"batches"`
+	Resets     int64             `json:"resets,omitempty"`
 	Rounds     int               `json:"rounds"`
 	Offsets    []PartitionResult `json:"offsets"`
 }
@@ -338,6 +423,7 @@ func (r *IngestOrdersResult) Add(p PartitionResult) {
 	r.Duplicates += p.Duplicates
 	r.Rejected += p.Rejected
 	r.Batches += p.Batches
+	r.Resets += p.Resets
 	for i := range r.Offsets {
 		if r.Offsets[i].Partition == p.Partition {
 			o := &r.Offsets[i]
@@ -345,6 +431,7 @@ func (r *IngestOrdersResult) Add(p PartitionResult) {
 			o.Duplicates += p.Duplicates
 			o.Rejected += p.Rejected
 			o.Batches += p.Batches
+			o.Resets += p.Resets
 			o.NextOffset = p.NextOffset
 			return
 		}

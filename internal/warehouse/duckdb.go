@@ -116,7 +116,20 @@ func (d *DuckDB) InitOffset(ctx context.Context, topic string, partition int, ne
 	return stored, err
 }
 
-// withConn runs fn inside one transaction on one connection, so that
+// ResetOffset moves a stored offset, fenced on its current value.
+func (d *DuckDB) ResetOffset(ctx context.Context, topic string, partition int, from, to int64) error {
+	r, err := d.db.ExecContext(ctx, `UPDATE ops.kafka_offsets SET next_offset = ?, updated_at = ? WHERE topic = ? AND "partition" = ? AND next_offset = ?`,
+		to, time.Now().UTC(), topic, partition, from)
+	if err != nil {
+		return fmt.Errorf("warehouse: reset offset of %s/%d: %w", topic, partition, err)
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return ErrFenced
+	}
+	return nil
+}
+
+// withTx runs fn inside one transaction on one connection, so that
 // Appenders (which work on the raw connection) join the transaction.
 func (d *DuckDB) withTx(ctx context.Context, fn func(conn *sql.Conn) error) error {
 	conn, err := d.db.Conn(ctx)

@@ -72,6 +72,9 @@ type Warehouse interface {
 	// InitOffset stores next for a partition that has no stored offset yet and
 	// returns the stored value (which wins if another loader got there first).
 	InitOffset(ctx context.Context, topic string, partition int, next int64) (int64, error)
+	// ResetOffset moves a partition's stored offset from `from` to `to`
+	// (fenced like LoadBatch), for an explicit offset reset policy.
+	ResetOffset(ctx context.Context, topic string, partition int, from, to int64) error
 	// LoadBatch writes the batch's events (skipping event_ids already in RAW),
 	// its rejects, and advances the partition's offset from b.FromOffset to
 	// b.NextOffset, all in one transaction. ErrFenced if the stored offset is
