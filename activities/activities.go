@@ -41,6 +41,7 @@ const (
 	ErrValidationFailed  = "ValidationFailed"
 	ErrWarehouseLocked   = "WarehouseLocked"
 	ErrUnsupportedConfig = "UnsupportedConfig"
+	ErrSchemaMissing     = "SchemaMissing"
 )
 
 // classify turns errors that no retry can fix into non-retryable application
@@ -65,6 +66,8 @@ func classify(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTopicMissing, err)
 	case errors.As(err, &le):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrWarehouseLocked, err)
+	case warehouse.IsSchemaMissing(err):
+		return temporal.NewNonRetryableApplicationError(err.Error()+" (the warehouse schema is not deployed: run DeploySchema, e.g. `starter deploy-schema --wait`)", ErrSchemaMissing, err)
 	}
 	return err
 }

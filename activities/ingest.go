@@ -36,7 +36,7 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 	}
 	next, ok, err := a.WH.Offset(ctx, topic, p.Partition)
 	if err != nil {
-		return res, err
+		return res, classify(err)
 	}
 	if !ok {
 		// Never loaded: start from the earliest record the broker keeps.
@@ -107,7 +107,7 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 				return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("topic %s partition %d: %v", topic, p.Partition, err), ErrPartitionFenced, err)
 			}
 			if err != nil {
-				return res, err
+				return res, classify(err)
 			}
 			next = b.NextOffset
 			res.Loaded += lr.Inserted

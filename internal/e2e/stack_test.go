@@ -4,9 +4,12 @@
 package e2e
 
 import (
+	"encoding/json"
+
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/dropflow/dropflow/internal/events"
 	"net/http"
 	"os"
 	"os/exec"
@@ -226,4 +229,16 @@ func (s *stack) temporalCLI(args ...string) (string, error) {
 	cmd := exec.Command(s.cli, append(args, "--address", s.temporal)...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// event is a valid order_created event for order id.
+func event(t *testing.T, id int64) kafka.Message {
+	t.Helper()
+	ev := events.NewOrderCreated(events.Order{OrderID: id, CustomerID: 1, ProductID: 1000, Quantity: 1, UnitPrice: 500, Status: "paid",
+		SoldAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, events.SourceStream, time.Now())
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kafka.Message{Key: ev.Key(), Value: b}
 }

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dropflow/dropflow/internal/params"
@@ -103,4 +104,14 @@ func CountInt(ctx context.Context, w Warehouse, query string, args ...any) (int6
 		return 0, fmt.Errorf("warehouse: %s: %w", query, err)
 	}
 	return n.Int64, nil
+}
+
+// IsSchemaMissing reports whether err says a schema object does not exist:
+// the schema was never deployed (or was dropped), which no retry can fix.
+func IsSchemaMissing(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "Catalog Error:") && strings.Contains(s, "does not exist")
 }
