@@ -32,6 +32,7 @@ Workflows (add --wait to print the result as JSON; exit 1 if the run fails):
   seed            generate the CSVs and load PROD.customers / PROD.inventory
   produce         replay orders.csv into Kafka
   ingest          load Kafka into RAW (drain or follow)
+  produce-ctl     steer a running producer: pause | resume | rate N | progress
   stop-ingest     stop a following ingest after its current batch
   merge           merge new RAW events into PROD.orders
   validate        run the checks, print the report (exit 0 PASS/WARN, 1 FAIL)
@@ -70,6 +71,8 @@ func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Write
 		err = cmdIngest(ctx, args, stdout)
 	case "stop-ingest":
 		err = cmdStopIngest(ctx, args, stdout)
+	case "produce-ctl":
+		err = cmdProduceCtl(ctx, args, stdout)
 	case "merge":
 		err = cmdMerge(ctx, args, stdout)
 	case "validate":
@@ -259,17 +262,28 @@ func cmdProduce(ctx context.Context, args []string, out io.Writer) error {
 	var c common
 	var in params.ProduceOrdersInput
 	c.register(fs, true)
-	fs.StringVar(&in.Mode, "mode", params.ModeReplay, "replay")
+	var duration time.Duration
+	fs.StringVar(&in.Mode, "mode", params.ModeReplay, "replay (orders.csv) or stream (synthetic orders and updates)")
 	fs.StringVar(&in.OrdersCSV, "orders-csv", "", "orders.csv to replay, as the worker sees it (default DATA_DIR/seed/orders.csv)")
+	fs.StringVar(&in.InventoryCSV, "inventory-csv", "", "stream: products and prices (default DATA_DIR/seed/inventory.csv)")
+	fs.IntVar(&in.Customers, "customers", 0, "stream: customer ids 1..N (default from the seed manifest)")
+	fs.Int64Var(&in.FirstOrderID, "first-order-id", 0, "stream: first synthetic order id (default seed orders + 1)")
+	fs.Int64Var(&in.Seed, "seed", 0, "stream: seed of the synthetic orders (default 42)")
 	fs.StringVar(&in.Topic, "topic", "", "topic (default the worker's KAFKA_TOPIC)")
 	fs.Float64Var(&in.Rate, "rate", 0, "events/s (0 = unlimited)")
-	fs.IntVar(&in.Limit, "limit", 0, "stop after this many events (0 = whole file)")
-	fs.IntVar(&in.ChunkSize, "chunk-size", 0, "events per activity (default 5000)")
+	fs.IntVar(&in.Limit, "limit", 0, "stop after this many events (0 = whole file, or unbounded stream)")
+	fs.DurationVar(&duration, "duration", 0, "stop after this long (0 = no limit)")
+	fs.IntVar(&in.ChunkSize, "chunk-size", 0, "most events per activity (default 5000)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	in.Duration = params.Duration(duration)
+	id := names.StandaloneID(names.ProduceOrders, stamp())
+	if in.Mode == params.ModeStream {
+		id = names.StandaloneID(names.ProduceOrders, "stream")
+	}
 	var res params.ProduceOrdersResult
-	return start(ctx, c, names.ProduceOrders, names.StandaloneID(names.ProduceOrders, stamp()), in, &res, out)
+	return start(ctx, c, names.ProduceOrders, id, in, &res, out)
 }
 
 func cmdIngest(ctx context.Context, args []string, out io.Writer) error {
@@ -284,6 +298,7 @@ func cmdIngest(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&in.BatchBytes, "batch-bytes", 0, "flush a batch at this many bytes (default 4 MiB)")
 	fs.DurationVar(&wait, "batch-wait", 0, "flush a non-empty batch after this long (default 1s; the original design used 5s)")
 	fs.DurationVar(&chunk, "follow-chunk", 0, "follow mode: continue-as-new after this long (default 10m)")
+	fs.StringVar(&in.OffsetReset, "offset-reset", "", "when a stored offset is outside the topic: earliest or latest (default: stop with an error)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -312,6 +327,68 @@ func cmdStopIngest(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "stop sent to %s; it returns after its current batch\n", *id)
 	return nil
+}
+
+// cmdProduceCtl pauses, resumes, re-rates or inspects a running producer.
+func cmdProduceCtl(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("produce-ctl", flag.ContinueOnError)
+	id := fs.String("id", names.StandaloneID(names.ProduceOrders, "stream"), "workflow ID of the producer")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return usageError{errors.New("produce-ctl: want pause, resume, rate N or progress")}
+	}
+	tc, err := dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	var p params.ProduceProgress
+	switch rest[0] {
+	case "pause", "resume":
+		name := names.SignalPause
+		if rest[0] == "resume" {
+			name = names.SignalResume
+		}
+		if err := tc.SignalWorkflow(ctx, *id, "", name, nil); err != nil {
+			return fmt.Errorf("signal %s to %s: %w", name, *id, err)
+		}
+		fmt.Fprintf(out, "%s sent to %s (applies at the next chunk, within %s)\n", name, *id, params.ProduceChunkTime)
+		return nil
+	case "rate":
+		if len(rest) != 2 {
+			return usageError{errors.New("produce-ctl rate: want one number, events/s (0 = unlimited)")}
+		}
+		var rate float64
+		if _, err := fmt.Sscan(rest[1], &rate); err != nil {
+			return usageError{fmt.Errorf("produce-ctl rate: %q is not a number", rest[1])}
+		}
+		h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: *id, UpdateName: names.UpdateSetRate, Args: []any{rate}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err != nil {
+			return fmt.Errorf("set_rate on %s: %w", *id, err)
+		}
+		if err := h.Get(ctx, &p); err != nil {
+			return fmt.Errorf("set_rate on %s: %w", *id, err)
+		}
+	case "progress":
+		v, err := tc.QueryWorkflow(ctx, *id, "", names.QueryProgress)
+		if err != nil {
+			return fmt.Errorf("query %s: %w", *id, err)
+		}
+		if err := v.Get(&p); err != nil {
+			return err
+		}
+	default:
+		return usageError{fmt.Errorf("produce-ctl: unknown action %q (want pause, resume, rate N or progress)", rest[0])}
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
 }
 
 func cmdMerge(ctx context.Context, args []string, out io.Writer) error {
