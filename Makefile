@@ -30,8 +30,12 @@ demo: build $(BIN)/temporal
 test: $(BIN)/temporal
 	$(GO) test -count=1 -timeout 14m ./...
 
-## bench: load throughput, Appender batches against one-INSERT-per-row (ratio in the same run)
-bench:
+## bench: produce/ingest throughput, freshness and worker RSS against plain baselines in the
+## same run (BENCH_EVENTS, default 1000000), then the Appender vs row-INSERT micro-benchmark;
+## writes reports/bench.json
+BENCH_EVENTS ?= 1000000
+bench: $(BIN)/temporal
+	BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 1x -timeout 40m ./internal/bench/ | grep -v '^\s*bench_test.go'
 	@$(GO) test -run '^$$' -bench BenchmarkLoadBatch -benchtime 5x ./internal/warehouse/ | tee /dev/stderr | \
 	  awk '/appender/ {a=$$3} /row-inserts-baseline/ {r=$$3} END { if (a && r) printf "batch load speed-up over row inserts: %.0fx\n", r/a; else exit 1 }'
 

@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -107,36 +103,20 @@ func cmdDemo(ctx context.Context, args []string, out io.Writer) error {
 	// Worker.
 	logPath := filepath.Join(*dataDir, "logs", "worker.log")
 	fmt.Fprintf(out, "• Worker: starting %s (DuckDB %s, dashboard http://%s, log %s)\n", *workerBin, filepath.Join(*dataDir, "warehouse.duckdb"), cfg.HTTPAddr, logPath)
-	wlog, err := os.Create(logPath)
-	if err != nil {
-		return err
-	}
-	defer wlog.Close()
-	w := exec.Command(*workerBin)
-	w.Env = append(os.Environ(),
+	env := append(os.Environ(),
 		"TEMPORAL_ADDRESS="+temporalAddr,
 		"KAFKA_BOOTSTRAP_SERVERS="+brokerAddr,
 		"DUCKDB_PATH="+filepath.Join(*dataDir, "warehouse.duckdb"),
 		"DATA_DIR="+*dataDir,
 		"HTTP_ADDR="+cfg.HTTPAddr,
 	)
-	w.Stdout, w.Stderr = wlog, wlog
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker %s: %w (run `make build`)", *workerBin, err)
+	_ = os.Remove(logPath)
+	w, err := devstack.StartWorker(ctx, *workerBin, env, cfg.HTTPAddr, logPath)
+	if err != nil {
+		return fmt.Errorf("worker did not come up (log %s): %w", logPath, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- w.Wait() }()
-	stops = append(stops, func() {
-		_ = w.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = w.Process.Kill()
-		}
-	})
-	if err := waitHTTP(ctx, "http://"+cfg.HTTPAddr+"/healthz", exited, 60*time.Second); err != nil {
-		return fmt.Errorf("worker did not come up: %w; see %s:\n%s", err, logPath, tail(logPath, 15))
-	}
+	stops = append(stops, func() { w.Stop(15 * time.Second) })
+	exited := w.Done()
 
 	// Pipeline.
 	tc, err := client.DialContext(ctx, client.Options{HostPort: temporalAddr, Logger: quietLogger{}})
@@ -190,37 +170,4 @@ func printSummary(out io.Writer, r params.PipelineResult, took time.Duration, ui
 func isLocal(addr string, port int) bool {
 	host, p, err := net.SplitHostPort(strings.Split(addr, ",")[0])
 	return err == nil && (host == "localhost" || host == "127.0.0.1") && p == fmt.Sprint(port)
-}
-
-func waitHTTP(ctx context.Context, url string, exited <-chan error, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("it exited (%v)", err)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-	}
-	return errors.New("no answer on " + url + " within " + limit.String())
-}
-
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "  " + strings.Join(lines, "\n  ")
 }

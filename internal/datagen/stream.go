@@ -25,9 +25,9 @@ import (
 type Stream struct {
 	Seed         int64
 	FirstOrderID int64
-	Customers    int           // customer ids 1..Customers
+	Customers    int            // customer ids 1..Customers
 	Prices       []events.Cents // unit price of product FirstProductID+i
-	Start        time.Time     // sold_at of the stream's first order; later ones follow
+	Start        time.Time      // sold_at of the stream's first order; later ones follow
 	// Spacing between consecutive orders' sold_at.
 	Spacing time.Duration
 }

@@ -15,12 +15,7 @@ import (
 
 // killWorker ends the worker with SIGKILL: no shutdown, no flush.
 func (s *stack) killWorker() {
-	s.t.Helper()
-	if err := s.worker.Process.Kill(); err != nil {
-		s.t.Fatal(err)
-	}
-	<-s.workerDone
-	s.workerLogs.Close()
+	s.worker.Kill()
 	s.worker = nil
 }
 

@@ -10,12 +10,10 @@ import (
 	"context"
 	"fmt"
 	"github.com/dropflow/dropflow/internal/events"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -74,9 +72,7 @@ type stack struct {
 	starterBin string
 	httpAddr   string
 	duckdb     string
-	worker     *exec.Cmd
-	workerDone chan error
-	workerLogs *os.File
+	worker     *devstack.Worker
 	client     client.Client
 }
 
@@ -156,47 +152,19 @@ func (s *stack) env() []string {
 
 func (s *stack) startWorker() {
 	s.t.Helper()
-	logf, err := os.OpenFile(filepath.Join(s.dir, "worker.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	w, err := devstack.StartWorker(context.Background(), s.workerBin, s.env(), s.httpAddr, filepath.Join(s.dir, "worker.log"))
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	cmd := exec.Command(s.workerBin)
-	cmd.Env = s.env()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	s.worker, s.workerLogs, s.workerDone = cmd, logf, make(chan error, 1)
-	go func() { s.workerDone <- cmd.Wait() }()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.workerDone:
-			s.t.Fatalf("worker exited at start: %v\n%s", err, s.logs())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if resp, err := http.Get("http://" + s.httpAddr + "/healthz"); err == nil {
-			resp.Body.Close()
-			return
-		}
-	}
-	s.t.Fatalf("worker not healthy within 60s\n%s", s.logs())
+	s.worker = w
 }
 
 // stopWorker stops the worker gracefully, releasing the DuckDB file.
 func (s *stack) stopWorker() {
-	if s.worker == nil {
-		return
+	if s.worker != nil {
+		s.worker.Stop(20 * time.Second)
+		s.worker = nil
 	}
-	_ = s.worker.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.workerDone:
-	case <-time.After(20 * time.Second):
-		_ = s.worker.Process.Kill()
-		<-s.workerDone
-	}
-	s.workerLogs.Close()
-	s.worker = nil
 }
 
 func (s *stack) logs() string {

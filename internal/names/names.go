@@ -43,6 +43,30 @@ const (
 	UpdateSetRate = "set_rate"
 )
 
+// SignalNudge asks the nudged MergeOrders run to merge again once it is done.
+const SignalNudge = "nudge"
+
+// NudgedMergeID is the one MergeOrders run that ingest nudges with
+// signal-with-start: nudges while it runs coalesce into one more merge, so
+// nudges never start two merges at once.
+const NudgedMergeID = "MergeOrders-nudged"
+
+// Schedule IDs. A scheduled run's workflow ID is the action's ID followed by
+// the scheduled time, which Temporal appends.
+const (
+	ScheduleMerge    = "dropflow-merge"
+	ScheduleValidate = "dropflow-validate"
+	ScheduleStream   = "dropflow-stream"
+	ScheduleFollow   = "dropflow-follow-ingest"
+)
+
+// Custom search attributes (Keyword) that workflows set, so that runs can be
+// filtered in the Web UI: DropflowStage = "SeedData" etc.
+const (
+	SearchAttrStage  = "DropflowStage"
+	SearchAttrSource = "DropflowSource"
+)
+
 // PipelineID names a Pipeline run by its input, so that starting the same
 // pipeline twice attaches to the running one instead of duplicating work.
 func PipelineID(seed int64, customers, products, orders int) string {
