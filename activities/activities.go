@@ -4,8 +4,10 @@
 package activities
 
 import (
+	"context"
 	"errors"
 	"os"
+	"sync"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -29,6 +31,18 @@ type Activities struct {
 	WH       warehouse.Warehouse
 	Kafka    *kafka.Client
 	Settings Settings
+	// Nudger asks for a merge soon after ingest commits new events; nil
+	// leaves merging to the schedule.
+	Nudger Nudger
+
+	// merging serialises merges in this process: DuckDB has one writing
+	// process, so this is every merge of the warehouse.
+	merging sync.Mutex
+}
+
+// Nudger starts or nudges the nudged MergeOrders run.
+type Nudger interface {
+	NudgeMerge(ctx context.Context) error
 }
 
 // Error types of non-retryable failures; a workflow or user can match on them.

@@ -182,8 +182,18 @@ func TestProduceChunkResumesFromHeartbeat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A retried attempt whose previous one had 60 rows acknowledged sends the other 40 only.
-	f.env.SetHeartbeatDetails(60)
+	// A retried attempt whose previous one had 60 rows acknowledged sends the
+	// other 40 only; it finds row 60 by the byte offset it heartbeated.
+	r0, err := datagen.OpenOrders(files.Orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r0.Skip(60); err != nil {
+		t.Fatal(err)
+	}
+	off := r0.Offset()
+	r0.Close()
+	f.env.SetHeartbeatDetails(chunkHeartbeat{Sent: 60, ByteOffset: off})
 	v, err := f.env.ExecuteActivity(f.a.ProduceChunk, params.ProduceChunkParams{OrdersCSV: files.Orders, Topic: topic, Position: 0, Count: 100})
 	if err != nil {
 		t.Fatal(err)

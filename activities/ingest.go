@@ -71,6 +71,7 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 		return res, err
 	}
 	defer reader.Close()
+	var lastNudge time.Time
 	var deadline time.Time
 	if p.Follow && p.MaxDuration > 0 {
 		deadline = time.Now().Add(p.MaxDuration.D())
@@ -115,6 +116,13 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 			res.Rejected += lr.Rejected
 			res.Batches++
 			res.NextOffset = next
+			// Fresh events reach PROD in seconds: nudge the merge, at most once a second.
+			if a.Nudger != nil && lr.Inserted > 0 && time.Since(lastNudge) >= time.Second {
+				lastNudge = time.Now()
+				if err := a.Nudger.NudgeMerge(context.WithoutCancel(ctx)); err != nil {
+					log.Warn("merge nudge failed (the schedule will merge)", "error", err)
+				}
+			}
 			// Lag for standard tools; the warehouse stays the source of truth.
 			if err := a.Kafka.CommitGroupOffset(ctx, a.Settings.Group, topic, p.Partition, next); err != nil && ctx.Err() == nil {
 				log.Warn("consumer group offset commit failed (lag tools will lag behind)", "error", err)

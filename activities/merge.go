@@ -10,6 +10,8 @@ import (
 
 // MergeRawToProd merges RAW events not merged yet into PROD.orders.
 func (a *Activities) MergeRawToProd(ctx context.Context, _ params.MergeOrdersInput) (params.MergeOrdersResult, error) {
+	a.merging.Lock()
+	defer a.merging.Unlock()
 	res, err := a.WH.MergeOrders(ctx)
 	if err != nil {
 		return res, classify(err)

@@ -2,13 +2,13 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"go.temporal.io/sdk/activity"
 	"golang.org/x/time/rate"
 
@@ -60,9 +60,16 @@ func (s *streamSource) close() {}
 // most the last unacknowledged write is resent, with the same event_ids.
 func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
 	res := params.ProduceChunkResult{Topic: a.topic(p.Topic), Attempt: int(activity.GetInfo(ctx).Attempt)}
+	var hb chunkHeartbeat
 	if activity.HasHeartbeatDetails(ctx) {
-		if err := activity.GetHeartbeatDetails(ctx, &res.Sent); err != nil {
+		if err := activity.GetHeartbeatDetails(ctx, &hb); err != nil {
 			return res, fmt.Errorf("read heartbeat: %w", err)
+		}
+		res.Sent = hb.Sent
+		if hb.ByteOffset > 0 {
+			p.ByteOffset = hb.ByteOffset
+			p.Position += int64(hb.Sent)
+			hb.Sent = 0 // the byte offset already points past them
 		}
 	}
 	src, err := a.openSource(&p, &res)
@@ -71,7 +78,11 @@ func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkPara
 	}
 	defer src.close()
 	if rs, ok := src.(replaySource); ok {
-		if err := rs.r.Skip(int(p.Position) + res.Sent); errors.Is(err, io.EOF) {
+		skip := int(p.Position) + hb.Sent
+		if p.ByteOffset > 0 {
+			skip = hb.Sent // opened at the byte offset of row Position
+		}
+		if err := rs.r.Skip(skip); errors.Is(err, io.EOF) {
 			res.EOF = true
 			return res, nil
 		} else if err != nil {
@@ -132,9 +143,24 @@ func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkPara
 			return res, err
 		}
 		res.Sent += len(msgs)
-		activity.RecordHeartbeat(ctx, res.Sent)
+		beat := chunkHeartbeat{Sent: res.Sent}
+		if rs, ok := src.(replaySource); ok {
+			res.NextByteOffset = rs.r.Offset()
+			beat.ByteOffset = res.NextByteOffset
+		}
+		activity.RecordHeartbeat(ctx, beat)
+	}
+	if rs, ok := src.(replaySource); ok {
+		res.NextByteOffset = rs.r.Offset()
 	}
 	return res, nil
+}
+
+// chunkHeartbeat is a producer's recorded progress: events acknowledged in
+// this chunk and, for a replay, the CSV byte offset after them.
+type chunkHeartbeat struct {
+	Sent       int   `json:"sent"`
+	ByteOffset int64 `json:"byte_offset,omitempty"`
 }
 
 func (a *Activities) openSource(p *params.ProduceChunkParams, res *params.ProduceChunkResult) (source, error) {
@@ -142,7 +168,7 @@ func (a *Activities) openSource(p *params.ProduceChunkParams, res *params.Produc
 		if p.OrdersCSV == "" {
 			p.OrdersCSV = a.seedFile(datagen.OrdersFile)
 		}
-		r, err := datagen.OpenOrders(p.OrdersCSV)
+		r, err := datagen.OpenOrdersAt(p.OrdersCSV, p.ByteOffset, int(p.Position))
 		if err != nil {
 			return nil, err
 		}

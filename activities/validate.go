@@ -18,7 +18,9 @@ import (
 // directory and stores it in OPS.validation_runs. The workflow decides what a
 // FAIL means; the activity only fails when it cannot check.
 func (a *Activities) RunValidation(ctx context.Context, in params.ValidatePipelineInput) (params.ValidationReport, error) {
-	rep, err := validation.Run(ctx, a.WH, time.Now().UTC())
+	topic := a.topic("")
+	lag, lagErr := a.lag(ctx, topic)
+	rep, err := validation.Run(ctx, a.WH, validation.Options{Now: time.Now().UTC(), Topic: topic, Lag: lag, LagErr: lagErr, LagThreshold: in.LagThreshold})
 	if err != nil {
 		return rep, classify(err)
 	}
@@ -54,4 +56,28 @@ func (a *Activities) RecordPipelineRun(ctx context.Context, status string, resul
 	}
 	info := activity.GetInfo(ctx).WorkflowExecution
 	return a.WH.RecordPipelineRun(ctx, info.ID, info.RunID, status, body)
+}
+
+// lag measures each partition's end offset against the stored next offset.
+func (a *Activities) lag(ctx context.Context, topic string) ([]validation.PartitionLag, error) {
+	parts, err := a.Kafka.Partitions(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]validation.PartitionLag, 0, len(parts))
+	for _, p := range parts {
+		first, end, err := a.Kafka.Bounds(ctx, topic, p)
+		if err != nil {
+			return nil, err
+		}
+		next, ok, err := a.WH.Offset(ctx, topic, p)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			next = first
+		}
+		out = append(out, validation.PartitionLag{Partition: p, End: end, Next: next})
+	}
+	return out, nil
 }

@@ -37,6 +37,9 @@ Workflows (add --wait to print the result as JSON; exit 1 if the run fails):
   merge           merge new RAW events into PROD.orders
   validate        run the checks, print the report (exit 0 PASS/WARN, 1 FAIL)
 
+Schedules (replace cron; see "starter schedules -h"):
+  schedules       apply | list | describe | pause | unpause | trigger | backfill | delete
+
 Local stack:
   demo            start Temporal, a broker and the worker; run the pipeline; serve until Ctrl-C
   generate        write the seed CSVs locally, without Temporal
@@ -71,6 +74,8 @@ func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Write
 		err = cmdIngest(ctx, args, stdout)
 	case "stop-ingest":
 		err = cmdStopIngest(ctx, args, stdout)
+	case "schedules":
+		err = cmdSchedules(ctx, args, stdout)
 	case "produce-ctl":
 		err = cmdProduceCtl(ctx, args, stdout)
 	case "merge":

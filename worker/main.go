@@ -9,11 +9,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/worker"
@@ -25,6 +28,7 @@ import (
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/logging"
 	"github.com/dropflow/dropflow/internal/names"
+	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 	"github.com/dropflow/dropflow/workflows"
 )
@@ -82,6 +86,14 @@ func run() error {
 	}
 	defer tc.Close()
 
+	ns := opts.Namespace
+	if ns == "" {
+		ns = client.DefaultNamespace
+	}
+	if err := ensureSearchAttributes(ctx, tc, ns); err != nil {
+		return err
+	}
+
 	w := worker.New(tc, names.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{
@@ -90,12 +102,9 @@ func run() error {
 		Settings: activities.Settings{
 			Topic: cfg.KafkaTopic, Group: cfg.KafkaGroup, DataDir: cfg.DataDir, ReportsDir: cfg.ReportsDir,
 		},
+		Nudger: mergeNudger{tc},
 	})
 
-	ns := opts.Namespace
-	if ns == "" {
-		ns = client.DefaultNamespace
-	}
 	dash := &dashboard.Server{WH: wh, TemporalUIURL: cfg.TemporalUIURL, Namespace: ns, Ready: []dashboard.Check{
 		{Name: "temporal", Fn: func(ctx context.Context) error {
 			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
@@ -108,7 +117,13 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w (is another worker or demo running?)", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: dash.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", dash.Handler())
+	// Profiles for operators; HTTP_ADDR binds to loopback by default.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("HTTP server stopped", zap.Error(err))
@@ -128,10 +143,49 @@ func run() error {
 	return srv.Shutdown(sctx)
 }
 
+// mergeNudger signals-with-start the one nudged MergeOrders run.
+type mergeNudger struct{ c client.Client }
+
+func (n mergeNudger) NudgeMerge(ctx context.Context) error {
+	_, err := n.c.SignalWithStartWorkflow(ctx, names.NudgedMergeID, names.SignalNudge, nil,
+		client.StartWorkflowOptions{ID: names.NudgedMergeID, TaskQueue: names.TaskQueue},
+		names.MergeOrders, params.MergeOrdersInput{Nudged: true})
+	if err != nil {
+		return fmt.Errorf("nudge %s: %w", names.NudgedMergeID, err)
+	}
+	return nil
+}
+
+// ensureSearchAttributes registers the Keyword search attributes the
+// workflows set. A workflow that sets an unregistered one cannot complete its
+// task, so a worker that cannot register them refuses to start.
+func ensureSearchAttributes(ctx context.Context, tc client.Client, ns string) error {
+	want := []string{names.SearchAttrStage, names.SearchAttrSource}
+	list, err := tc.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: ns})
+	if err != nil {
+		return fmt.Errorf("list search attributes of namespace %s: %w", ns, err)
+	}
+	missing := map[string]enums.IndexedValueType{}
+	for _, name := range want {
+		if _, ok := list.GetCustomAttributes()[name]; !ok {
+			missing[name] = enums.INDEXED_VALUE_TYPE_KEYWORD
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = tc.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: ns, SearchAttributes: missing})
+	if err != nil {
+		return fmt.Errorf("register search attributes %v in namespace %s: %w; register them once with `temporal operator search-attribute create --namespace %s --name %s --type Keyword` (and --name %s)",
+			want, ns, err, ns, names.SearchAttrStage, names.SearchAttrSource)
+	}
+	return nil
+}
+
 func openWarehouse(ctx context.Context, cfg config.Config) (warehouse.Warehouse, error) {
 	switch cfg.Warehouse {
 	case warehouse.DialectDuckDB:
-		return warehouse.OpenDuckDB(ctx, cfg.DuckDBPath)
+		return warehouse.OpenDuckDBWithOptions(ctx, cfg.DuckDBPath, warehouse.DuckDBOptions{MemoryLimit: cfg.DuckDBMemory})
 	default:
 		return nil, fmt.Errorf("WAREHOUSE=%s: this build's worker runs the DuckDB warehouse only; the Snowflake adapter (sql/snowflake holds its schema) is not wired yet", cfg.Warehouse)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 )
 
@@ -12,6 +13,7 @@ import (
 // dry_run, returns their SQL). A migration edited after it was applied stops
 // the deploy with a SchemaChecksumMismatch error.
 func DeploySchema(ctx workflow.Context, in params.DeploySchemaInput) (params.DeploySchemaResult, error) {
+	markRun(ctx, names.DeploySchema)
 	var res params.DeploySchemaResult
 	err := workflow.ExecuteActivity(shortActivity(ctx, 5*time.Minute), acts.ApplyMigrations, in).Get(ctx, &res)
 	return res, err

@@ -40,6 +40,7 @@ func (w *ingestOrders) setup(ctx workflow.Context, in params.IngestOrdersInput) 
 		return invalidInput(err)
 	}
 	w.in = in
+	markRun(ctx, names.IngestOrders)
 	if in.Carry != nil {
 		w.res = *in.Carry
 		w.in.Carry = nil

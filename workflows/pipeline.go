@@ -49,6 +49,7 @@ func (w *pipeline) setup(ctx workflow.Context, in params.PipelineInput) error {
 	}
 	in.Seed, in.Customers, in.Products, in.Orders = seed.Seed, seed.Customers, seed.Products, seed.Orders
 	w.in = in
+	markRun(ctx, "starting")
 	w.id = workflow.GetInfo(ctx).WorkflowExecution.ID
 	w.stage = "starting"
 	return workflow.SetQueryHandler(ctx, names.QueryProgress, func() (params.PipelineProgress, error) {
@@ -62,16 +63,19 @@ func (w *pipeline) child(ctx workflow.Context, workflowType string) workflow.Con
 
 func (w *pipeline) run(ctx workflow.Context) (params.PipelineResult, error) {
 	w.stage = names.DeploySchema
+	markStage(ctx, w.stage)
 	if err := workflow.ExecuteChildWorkflow(w.child(ctx, names.DeploySchema), DeploySchema, params.DeploySchemaInput{}).Get(ctx, &w.res.Schema); err != nil {
 		return w.res, err
 	}
 	w.stage = names.SeedData
+	markStage(ctx, w.stage)
 	seedIn := params.SeedDataInput{Seed: w.in.Seed, Customers: w.in.Customers, Products: w.in.Products, Orders: w.in.Orders, AsOf: w.in.AsOf}
 	if err := workflow.ExecuteChildWorkflow(w.child(ctx, names.SeedData), SeedData, seedIn).Get(ctx, &w.res.Seed); err != nil {
 		return w.res, err
 	}
 
 	w.stage = names.ProduceOrders + "+" + names.IngestOrders
+	markStage(ctx, w.stage)
 	ingest := workflow.ExecuteChildWorkflow(w.child(ctx, names.IngestOrders), IngestOrders,
 		params.IngestOrdersInput{Mode: params.ModeDrain, AwaitDrainSignal: true, BatchRecords: w.in.BatchRecords})
 	if err := ingest.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
@@ -92,13 +96,16 @@ func (w *pipeline) run(ctx workflow.Context) (params.PipelineResult, error) {
 	}
 
 	w.stage = names.MergeOrders
+	markStage(ctx, w.stage)
 	if err := workflow.ExecuteChildWorkflow(w.child(ctx, names.MergeOrders), MergeOrders, params.MergeOrdersInput{}).Get(ctx, &w.res.Merge); err != nil {
 		return w.res, err
 	}
 	w.stage = names.ValidatePipeline
+	markStage(ctx, w.stage)
 	if err := workflow.ExecuteChildWorkflow(w.child(ctx, names.ValidatePipeline), ValidatePipeline, params.ValidatePipelineInput{}).Get(ctx, &w.res.Validation); err != nil {
 		return w.res, err
 	}
 	w.stage = "done"
+	markStage(ctx, w.stage)
 	return w.res, nil
 }

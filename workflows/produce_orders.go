@@ -37,6 +37,7 @@ func (w *produceOrders) setup(ctx workflow.Context, in params.ProduceOrdersInput
 		return invalidInput(err)
 	}
 	w.in = in
+	markRun(ctx, names.ProduceOrders)
 	now := workflow.Now(ctx).UTC()
 	if in.Carry != nil {
 		w.progress = *in.Carry
@@ -107,7 +108,7 @@ func (w *produceOrders) run(ctx workflow.Context) (params.ProduceOrdersResult, e
 			Mode: w.in.Mode, OrdersCSV: w.in.OrdersCSV, InventoryCSV: w.in.InventoryCSV,
 			Customers: w.progress.Customers, FirstOrderID: w.progress.FirstOrderID, Seed: w.in.Seed,
 			StreamStart: w.progress.StartedAt, Spacing: w.progress.Spacing,
-			Topic: w.in.Topic, Position: w.progress.Position, Count: count, Rate: w.progress.Rate,
+			Topic: w.in.Topic, Position: w.progress.Position, ByteOffset: w.progress.ByteOffset, Count: count, Rate: w.progress.Rate,
 			MaxDuration: params.Duration(maxDur),
 		}).Get(ctx, &r)
 		if err != nil {
@@ -118,6 +119,7 @@ func (w *produceOrders) run(ctx workflow.Context) (params.ProduceOrdersResult, e
 		w.progress.Topic = r.Topic
 		w.progress.Sent += r.Sent
 		w.progress.Position += int64(r.Sent)
+		w.progress.ByteOffset = r.NextByteOffset
 		if r.Customers > 0 {
 			w.progress.Customers, w.progress.FirstOrderID = r.Customers, r.FirstOrderID
 		}

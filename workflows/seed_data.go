@@ -5,6 +5,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 )
 
@@ -27,6 +28,7 @@ func (w *seedData) setup(ctx workflow.Context, in params.SeedDataInput) error {
 	if err != nil {
 		return invalidInput(err)
 	}
+	markRun(ctx, names.SeedData)
 	if in.AsOf == "" {
 		// Midnight of the run's day: deterministic within a day and replay-safe.
 		in.AsOf = workflow.Now(ctx).UTC().Truncate(24 * time.Hour).Format(time.RFC3339)

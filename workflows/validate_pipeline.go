@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/dropflow/dropflow/activities"
+	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 )
 
@@ -16,6 +17,7 @@ import (
 // (so that the Web UI shows it failed, naming the failing checks) when any
 // check fails, unless allow_fail is set.
 func ValidatePipeline(ctx workflow.Context, in params.ValidatePipelineInput) (params.ValidationReport, error) {
+	markRun(ctx, names.ValidatePipeline)
 	var rep params.ValidationReport
 	if err := workflow.ExecuteActivity(shortActivity(ctx, 10*time.Minute), acts.RunValidation, in).Get(ctx, &rep); err != nil {
 		return rep, err

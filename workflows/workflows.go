@@ -75,3 +75,38 @@ func invalidInput(err error) error {
 	}
 	return err
 }
+
+// Search attributes the workflows set (registered by the worker at start).
+var (
+	stageKey  = temporal.NewSearchAttributeKeyKeyword(names.SearchAttrStage)
+	sourceKey = temporal.NewSearchAttributeKeyKeyword(names.SearchAttrSource)
+	// TemporalScheduledById is set by Temporal on runs a schedule started.
+	scheduledByKey = temporal.NewSearchAttributeKeyKeyword("TemporalScheduledById")
+)
+
+// markRun sets DropflowStage and DropflowSource (pipeline, schedule or
+// manual) so that runs can be filtered in the Web UI, for example
+// `DropflowStage = "IngestOrders" AND DropflowSource = "schedule"`.
+func markRun(ctx workflow.Context, stage string) {
+	// v1: search attributes (runs recorded before them set none).
+	if workflow.GetVersion(ctx, "search-attributes", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	info := workflow.GetInfo(ctx)
+	source := "manual"
+	if info.ParentWorkflowExecution != nil {
+		source = "pipeline"
+	} else if _, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(scheduledByKey); ok {
+		source = "schedule"
+	}
+	// Best effort: a failed upsert must not fail the run.
+	_ = workflow.UpsertTypedSearchAttributes(ctx, stageKey.ValueSet(stage), sourceKey.ValueSet(source))
+}
+
+// markStage updates DropflowStage as a Pipeline moves through its steps.
+func markStage(ctx workflow.Context, stage string) {
+	if workflow.GetVersion(ctx, "search-attributes", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, stageKey.ValueSet(stage))
+}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,6 +132,18 @@ func BenchmarkPipeline(b *testing.B) {
 
 	// Ingest: IngestOrders drain vs plain reader+Appender vs the original design's approach.
 	var ir params.IngestOrdersResult
+	if path := os.Getenv("BENCH_PROFILE"); path != "" {
+		go func() { // a CPU profile of the worker during the drain
+			resp, err := http.Get("http://" + httpAddr + "/debug/pprof/profile?seconds=5")
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			f, _ := os.Create(path)
+			_, _ = io.Copy(f, resp.Body)
+			f.Close()
+		}()
+	}
 	took = run("ingest", names.IngestOrders, params.IngestOrdersInput{}, &ir)
 	dropIngest := float64(ir.Loaded+ir.Duplicates+ir.Rejected) / took.Seconds()
 	rss, _ := worker.PeakRSS()
@@ -291,7 +304,7 @@ func appendPlain(conn *sql.Conn, partition int, batch []kafkago.Message, next in
 		}
 		now := time.Now().UTC()
 		for _, m := range batch {
-			if err := a.AppendRow(fmt.Sprintf("%d/%d", partition, m.Offset), "order_created", string(m.Value), "plain", int32(partition), m.Offset, m.Time.UTC(), now); err != nil {
+			if err := a.AppendRow(fmt.Sprintf("%d/%d", partition, m.Offset), "order_created", json.RawMessage(m.Value), "plain", int32(partition), m.Offset, m.Time.UTC(), now); err != nil {
 				a.Close()
 				return err
 			}

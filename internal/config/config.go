@@ -14,6 +14,7 @@ import (
 type Config struct {
 	Warehouse      string // WAREHOUSE: duckdb | snowflake
 	DuckDBPath     string // DUCKDB_PATH
+	DuckDBMemory   string // DUCKDB_MEMORY_LIMIT
 	KafkaBootstrap string // KAFKA_BOOTSTRAP_SERVERS
 	KafkaTopic     string // KAFKA_TOPIC
 	KafkaGroup     string // KAFKA_GROUP: consumer group whose offsets show lag
@@ -58,6 +59,7 @@ func Load(env Lookup) (Config, error) {
 	c := Config{
 		Warehouse:      strings.ToLower(get("WAREHOUSE", "duckdb")),
 		DuckDBPath:     get("DUCKDB_PATH", "data/warehouse.duckdb"),
+		DuckDBMemory:   get("DUCKDB_MEMORY_LIMIT", "128MB"),
 		KafkaBootstrap: get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
 		KafkaTopic:     get("KAFKA_TOPIC", "orders_topic"),
 		KafkaGroup:     get("KAFKA_GROUP", "dropflow-ingest"),

@@ -117,3 +117,32 @@ func TestBadCSVNamesLineAndColumn(t *testing.T) {
 		t.Fatal("missing file must fail")
 	}
 }
+
+func TestOpenOrdersAtResumesAtTheSameRow(t *testing.T) {
+	f := gen(t, Spec{Seed: 4, Customers: 5, Products: 3, Orders: 50, AsOf: asOf})
+	all, err := ReadAllOrders(f.Orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenOrders(f.Orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Skip(20); err != nil {
+		t.Fatal(err)
+	}
+	off := r.Offset()
+	r.Close()
+	r2, err := OpenOrdersAt(f.Orders, off, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	o, err := r2.Next()
+	if err != nil || o != all[20] || r2.Row() != 21 {
+		t.Fatalf("resumed at %+v (row %d), want %+v", o, r2.Row(), all[20])
+	}
+	if _, err := r2.Next(); err != nil || r2.Offset() <= off {
+		t.Fatal("offset must advance")
+	}
+}

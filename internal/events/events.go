@@ -5,9 +5,9 @@
 package events
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strconv"
 	"strings"
 	"time"

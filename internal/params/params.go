@@ -184,7 +184,8 @@ type ProduceOrdersInput struct {
 	Limit int `json:"limit,omitempty"`
 	// Duration stops after this long; 0 means no limit. Default 0.
 	Duration Duration `json:"duration,omitempty"`
-	// ChunkSize is the most events per activity (each heartbeats and resumes). Default 5000.
+	// ChunkSize is the most events per activity (each heartbeats and resumes; each is
+	// also bounded by ProduceChunkTime). Default 50000.
 	ChunkSize int `json:"chunk_size,omitempty"`
 	// State carried over ContinueAsNew; not for users.
 	Carry *ProduceProgress `json:"carry,omitempty"`
@@ -217,7 +218,9 @@ func (in ProduceOrdersInput) WithDefaults() (ProduceOrdersInput, error) {
 		return in, invalid("first_order_id", "must be >= 1, got %d", in.FirstOrderID)
 	}
 	if in.ChunkSize == 0 {
-		in.ChunkSize = 5000
+		// Large enough that the ~0.1 s activity round trip is small next to
+		// the chunk, small enough that a crash resends little.
+		in.ChunkSize = 50000
 	}
 	if in.Seed == 0 {
 		in.Seed = DefaultSeed
@@ -247,9 +250,11 @@ type ProduceChunkParams struct {
 	Spacing      Duration `json:"spacing,omitempty"`
 	Topic        string   `json:"topic"`
 	Position     int64    `json:"position"`
-	Count        int      `json:"count"`
-	Rate         float64  `json:"rate"`
-	MaxDuration  Duration `json:"max_duration,omitempty"`
+	// ByteOffset of row Position in the replay CSV (0 = unknown: skip rows).
+	ByteOffset  int64    `json:"byte_offset,omitempty"`
+	Count       int      `json:"count"`
+	Rate        float64  `json:"rate"`
+	MaxDuration Duration `json:"max_duration,omitempty"`
 }
 
 // ProduceChunkResult reports one chunk.
@@ -260,6 +265,8 @@ type ProduceChunkResult struct {
 	EOF bool `json:"eof"`
 	// Attempt is the activity attempt that finished the chunk (1 = no retry).
 	Attempt int `json:"attempt"`
+	// NextByteOffset is the replay CSV's byte offset after the chunk.
+	NextByteOffset int64 `json:"next_byte_offset,omitempty"`
 	// Resolved stream parameters, so later chunks and ContinueAsNew reuse them.
 	Customers    int   `json:"customers,omitempty"`
 	FirstOrderID int64 `json:"first_order_id,omitempty"`
@@ -276,11 +283,12 @@ type ProduceOrdersResult struct {
 
 // ProduceProgress is returned by the progress query and carried over ContinueAsNew.
 type ProduceProgress struct {
-	Sent     int     `json:"sent"`
-	Position int64   `json:"position"`
-	Rate     float64 `json:"rate"`
-	Paused   bool    `json:"paused"`
-	Done     bool    `json:"done"`
+	Sent       int     `json:"sent"`
+	Position   int64   `json:"position"`
+	ByteOffset int64   `json:"byte_offset,omitempty"`
+	Rate       float64 `json:"rate"`
+	Paused     bool    `json:"paused"`
+	Done       bool    `json:"done"`
 	// Errors counts chunk attempts that failed and were retried.
 	Errors       int      `json:"errors"`
 	Chunks       int      `json:"chunks"`
@@ -441,9 +449,12 @@ func (r *IngestOrdersResult) Add(p PartitionResult) {
 
 // ----------------------------------------------------------------- MergeOrders
 
-// MergeOrdersInput is the input of MergeOrders. It has no fields yet; it is a
-// struct so that fields can be added without breaking callers.
-type MergeOrdersInput struct{}
+// MergeOrdersInput is the input of MergeOrders.
+type MergeOrdersInput struct {
+	// Nudged marks the run ingest starts with signal-with-start: nudges that
+	// arrive while it merges coalesce into one more merge. Default false.
+	Nudged bool `json:"nudged,omitempty"`
+}
 
 // MergeOrdersResult reports one merge.
 type MergeOrdersResult struct {
@@ -455,6 +466,19 @@ type MergeOrdersResult struct {
 	Unchanged int64 `json:"unchanged"`
 	// NothingNew is true when the merge skipped because RAW had no new events.
 	NothingNew bool `json:"nothing_new"`
+	// Merges is how many merges the run made (a nudged run merges again for
+	// nudges received meanwhile).
+	Merges int `json:"merges,omitempty"`
+}
+
+// Add folds another merge into the totals.
+func (r *MergeOrdersResult) Add(o MergeOrdersResult) {
+	r.SourceEvents += o.SourceEvents
+	r.Inserted += o.Inserted
+	r.Updated += o.Updated
+	r.Unchanged += o.Unchanged
+	r.NothingNew = r.Merges == 0 && o.NothingNew || r.NothingNew && o.NothingNew
+	r.Merges++
 }
 
 // ------------------------------------------------------------ ValidatePipeline
@@ -472,6 +496,8 @@ type ValidatePipelineInput struct {
 	ReportsDir string `json:"reports_dir,omitempty"`
 	// AllowFail returns a FAIL report as a result instead of failing the workflow. Default false.
 	AllowFail bool `json:"allow_fail,omitempty"`
+	// LagThreshold (records per partition) above which the Kafka lag check warns. Default 10000.
+	LagThreshold int64 `json:"lag_threshold,omitempty"`
 }
 
 // Check is one validation check.

@@ -96,8 +96,31 @@ ON r.order_id = p.order_id WHERE p.event_version < r.v AND r.first_ingested < ?`
 	}
 }
 
+// MergeStaleAfter: no merge run (skips included) for this long is a warning.
+const MergeStaleAfter = 15 * time.Minute
+
+// DefaultLagThreshold is the per-partition lag (records) above which the lag check warns.
+const DefaultLagThreshold = 10000
+
+// PartitionLag is one partition's end offset against the stored next offset.
+type PartitionLag struct {
+	Partition int
+	End, Next int64
+}
+
+// Options are the inputs of Run besides the warehouse.
+type Options struct {
+	Now time.Time
+	// Topic, Lag and LagErr describe Kafka lag, measured by the caller.
+	Topic        string
+	Lag          []PartitionLag
+	LagErr       error
+	LagThreshold int64
+}
+
 // Run executes every check and returns the report (without path or run id).
-func Run(ctx context.Context, wh warehouse.Warehouse, now time.Time) (params.ValidationReport, error) {
+func Run(ctx context.Context, wh warehouse.Warehouse, o Options) (params.ValidationReport, error) {
+	now := o.Now
 	rep := params.ValidationReport{Timestamp: now.UTC().Format(time.RFC3339Nano), Status: params.StatusPass}
 	for _, c := range checks() {
 		var args []any
@@ -115,6 +138,14 @@ func Run(ctx context.Context, wh warehouse.Warehouse, now time.Time) (params.Val
 	if err := topReasons(ctx, wh, &rep); err != nil {
 		return rep, err
 	}
+	for _, extra := range []func(context.Context, warehouse.Warehouse, Options) (params.Check, error){rejectsSinceLastRun, newestEventAge, lastMerge} {
+		c, err := extra(ctx, wh, o)
+		if err != nil {
+			return rep, err
+		}
+		rep.Checks = append(rep.Checks, c)
+	}
+	rep.Checks = append(rep.Checks, kafkaLag(o))
 	counts := []struct {
 		dst *int64
 		q   string
@@ -174,4 +205,92 @@ func topReasons(ctx context.Context, wh warehouse.Warehouse, rep *params.Validat
 		}
 	}
 	return rows.Err()
+}
+
+const sinceLastRunQuery = `SELECT count(*) FROM raw.orders_events_rejected WHERE rejected_at > (SELECT coalesce(max(ran_at), CAST('1970-01-01' AS TIMESTAMP)) FROM ops.validation_runs)`
+
+func rejectsSinceLastRun(ctx context.Context, wh warehouse.Warehouse, _ Options) (params.Check, error) {
+	c := params.Check{Name: "rejects_since_last_validation", Query: sinceLastRunQuery, Figures: map[string]int64{}}
+	n, err := warehouse.CountInt(ctx, wh, sinceLastRunQuery)
+	if err != nil {
+		return c, fmt.Errorf("validation: rejects since last run: %w", err)
+	}
+	c.Figures["count"] = n
+	c.Status, c.Message = params.StatusPass, "no new rejects since the last validation"
+	if n > 0 {
+		c.Status, c.Message = params.StatusWarn, fmt.Sprintf("%d records rejected since the last validation", n)
+	}
+	return c, nil
+}
+
+func maxTime(ctx context.Context, wh warehouse.Warehouse, q string) (*time.Time, error) {
+	var t *time.Time
+	if err := wh.QueryRow(ctx, q).Scan(&t); err != nil {
+		return nil, fmt.Errorf("validation: %s: %w", q, err)
+	}
+	return t, nil
+}
+
+func newestEventAge(ctx context.Context, wh warehouse.Warehouse, o Options) (params.Check, error) {
+	const q = `SELECT max(ingested_at) FROM raw.orders_events`
+	c := params.Check{Name: "newest_event_age", Query: q, Figures: map[string]int64{}}
+	t, err := maxTime(ctx, wh, q)
+	if err != nil {
+		return c, err
+	}
+	if t == nil {
+		c.Status, c.Message = params.StatusWarn, "RAW holds no event yet"
+		return c, nil
+	}
+	age := o.Now.Sub(t.UTC()).Round(time.Second)
+	c.Figures["age_seconds"] = int64(age.Seconds())
+	c.Status, c.Message = params.StatusPass, fmt.Sprintf("newest event ingested %s ago", age)
+	if age > FreshnessWindow {
+		c.Status = params.StatusWarn
+	}
+	return c, nil
+}
+
+func lastMerge(ctx context.Context, wh warehouse.Warehouse, o Options) (params.Check, error) {
+	const q = `SELECT max(finished_at) FROM ops.merge_runs`
+	c := params.Check{Name: "last_merge", Query: q + " (a run that found nothing new counts as a run)", Figures: map[string]int64{}}
+	t, err := maxTime(ctx, wh, q)
+	if err != nil {
+		return c, err
+	}
+	if t == nil {
+		c.Status, c.Message = params.StatusWarn, "no merge has run yet"
+		return c, nil
+	}
+	age := o.Now.Sub(t.UTC()).Round(time.Second)
+	c.Figures["age_seconds"] = int64(age.Seconds())
+	c.Status, c.Message = params.StatusPass, fmt.Sprintf("last merge finished %s ago", age)
+	if age > MergeStaleAfter {
+		c.Status, c.Message = params.StatusWarn, fmt.Sprintf("last merge finished %s ago (over %s): is the MergeOrders schedule running?", age, MergeStaleAfter)
+	}
+	return c, nil
+}
+
+func kafkaLag(o Options) params.Check {
+	c := params.Check{Name: "kafka_lag", Query: "Kafka ListOffsets end offset minus OPS.kafka_offsets.next_offset, per partition of " + o.Topic, Figures: map[string]int64{}}
+	threshold := o.LagThreshold
+	if threshold <= 0 {
+		threshold = DefaultLagThreshold
+	}
+	if o.LagErr != nil {
+		c.Status, c.Message = params.StatusWarn, "lag unknown: "+o.LagErr.Error()
+		return c
+	}
+	worst := int64(0)
+	for _, p := range o.Lag {
+		lag := p.End - p.Next
+		c.Figures[fmt.Sprintf("partition_%d", p.Partition)] = lag
+		worst = max(worst, lag)
+	}
+	c.Figures["threshold"] = threshold
+	c.Status, c.Message = params.StatusPass, fmt.Sprintf("max lag %d records (threshold %d)", worst, threshold)
+	if worst > threshold {
+		c.Status = params.StatusWarn
+	}
+	return c
 }

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func status(rep params.ValidationReport, name string) string {
 }
 
 func TestEmptyWarehouseWarnsOnFreshnessOnly(t *testing.T) {
-	rep, err := Run(context.Background(), open(t), time.Now())
+	rep, err := Run(context.Background(), open(t), Options{Now: time.Now(), LagErr: errors.New("no broker in this test")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,22 +69,26 @@ func TestBrokenDataFails(t *testing.T) {
 		payload(1), old, old, payload(1), old, old, payload(2), old, old)
 	exec(`INSERT INTO prod.orders VALUES (1,1,1000,-1,1.00,5.00,'paid',?, 'e1',1,?), (3,99,5,1,-2.00,-2.00,'paid',?, 'e3',1,?)`, old, now, now.Add(48*time.Hour), now)
 	exec(`INSERT INTO raw.orders_events_rejected VALUES ('t',0,9,NULL,'{','invalid_json','bad',?)`, now)
-	rep, err := Run(ctx, d, now)
+	rep, err := Run(ctx, d, Options{Now: now, Lag: []PartitionLag{{Partition: 0, End: 50000, Next: 10}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{
-		"raw_orders_missing_in_prod":   params.StatusFail,
-		"prod_orders_missing_in_raw":   params.StatusFail,
-		"raw_duplicate_event_ids":      params.StatusFail,
-		"prod_non_positive_quantity":   params.StatusFail,
-		"prod_negative_price":          params.StatusFail,
-		"prod_total_mismatch":          params.StatusFail,
-		"prod_future_timestamps":       params.StatusFail,
-		"prod_orders_unknown_customer": params.StatusFail,
-		"prod_orders_unknown_product":  params.StatusFail,
-		"raw_rejected_events":          params.StatusWarn,
-		"prod_duplicate_order_ids":     params.StatusPass,
+		"raw_orders_missing_in_prod":    params.StatusFail,
+		"prod_orders_missing_in_raw":    params.StatusFail,
+		"raw_duplicate_event_ids":       params.StatusFail,
+		"prod_non_positive_quantity":    params.StatusFail,
+		"prod_negative_price":           params.StatusFail,
+		"prod_total_mismatch":           params.StatusFail,
+		"prod_future_timestamps":        params.StatusFail,
+		"prod_orders_unknown_customer":  params.StatusFail,
+		"prod_orders_unknown_product":   params.StatusFail,
+		"raw_rejected_events":           params.StatusWarn,
+		"prod_duplicate_order_ids":      params.StatusPass,
+		"kafka_lag":                     params.StatusWarn,
+		"last_merge":                    params.StatusWarn,
+		"rejects_since_last_validation": params.StatusWarn,
+		"newest_event_age":              params.StatusPass,
 	} {
 		if got := status(rep, name); got != want {
 			t.Errorf("%s: %s, want %s", name, got, want)

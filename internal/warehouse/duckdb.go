@@ -4,13 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/bits-and-blooms/bloom/v3"
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/dropflow/dropflow/internal/params"
@@ -22,7 +26,18 @@ import (
 type DuckDB struct {
 	db   *sql.DB
 	path string
+
+	// seen is a Bloom filter of every event_id in RAW (and of some that a
+	// rolled-back batch never committed: harmless). An id it does not hold is
+	// certainly new, so most batches skip the RAW lookup; an id it holds is
+	// checked exactly. Built from RAW on the first load.
+	seenMu sync.Mutex
+	seen   *bloom.BloomFilter
 }
+
+// bloomCapacity sizes the filter; past it the false-positive rate rises and
+// more batches pay the exact lookup, never a wrong answer.
+const bloomCapacity = 5_000_000
 
 // LockedError means another process holds the DuckDB file.
 type LockedError struct {
@@ -36,8 +51,31 @@ func (e *LockedError) Error() string {
 
 func (e *LockedError) Unwrap() error { return e.Err }
 
-// OpenDuckDB opens (creating if needed) the DuckDB file at path.
+// DefaultDuckDBMemoryLimit caps DuckDB's buffer pool so that the worker
+// stays small whatever the backlog (DuckDB spills to disk past it).
+const DefaultDuckDBMemoryLimit = "128MB"
+
+// DuckDBOptions tune the embedded database.
+type DuckDBOptions struct {
+	// MemoryLimit is DuckDB's memory_limit, e.g. "192MB" (DUCKDB_MEMORY_LIMIT).
+	MemoryLimit string
+}
+
+var memoryLimitRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
+
+// OpenDuckDB opens (creating if needed) the DuckDB file at path with default options.
 func OpenDuckDB(ctx context.Context, path string) (*DuckDB, error) {
+	return OpenDuckDBWithOptions(ctx, path, DuckDBOptions{})
+}
+
+// OpenDuckDBWithOptions opens (creating if needed) the DuckDB file at path.
+func OpenDuckDBWithOptions(ctx context.Context, path string, o DuckDBOptions) (*DuckDB, error) {
+	if o.MemoryLimit == "" {
+		o.MemoryLimit = DefaultDuckDBMemoryLimit
+	}
+	if !memoryLimitRE.MatchString(o.MemoryLimit) {
+		return nil, fmt.Errorf("warehouse: DUCKDB_MEMORY_LIMIT=%q: want a size such as 192MB or 1GB", o.MemoryLimit)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("warehouse: create directory for DUCKDB_PATH %s: %w", path, err)
@@ -45,7 +83,10 @@ func OpenDuckDB(ctx context.Context, path string) (*DuckDB, error) {
 	}
 	connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
 		// All timestamps are UTC; make current_timestamp casts agree.
-		_, err := execer.ExecContext(ctx, "SET TimeZone = 'UTC'", nil)
+		if _, err := execer.ExecContext(ctx, "SET TimeZone = 'UTC'", nil); err != nil {
+			return err
+		}
+		_, err := execer.ExecContext(ctx, "SET memory_limit = '"+o.MemoryLimit+"'", nil)
 		return err
 	})
 	if err != nil {
@@ -188,35 +229,27 @@ func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
 			return ErrFenced
 		}
 		if len(b.Events) > 0 {
-			if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE load_buffer (event_id VARCHAR, event_type VARCHAR, payload VARCHAR, kafka_offset BIGINT, produced_at TIMESTAMP)`); err != nil {
-				return fmt.Errorf("warehouse: create load buffer: %w", err)
-			}
-			err := appendRows(conn, "temp", "main", "load_buffer", len(b.Events), func(i int) []driver.Value {
-				e := b.Events[i]
-				var produced any
-				if !e.ProducedAt.IsZero() {
-					produced = e.ProducedAt.UTC()
-				}
-				return []driver.Value{e.EventID, e.EventType, string(e.Payload), e.Offset, produced}
-			})
+			fresh, err := d.newEvents(ctx, conn, b.Events)
 			if err != nil {
 				return err
 			}
-			// A resent event (same event_id) is a duplicate: keep the first copy only.
-			r, err := conn.ExecContext(ctx, `
-INSERT INTO raw.orders_events
-SELECT b.event_id, b.event_type, CAST(b.payload AS JSON), ?, ?, b.kafka_offset, b.produced_at, ?
-FROM load_buffer b
-WHERE NOT EXISTS (SELECT 1 FROM raw.orders_events r WHERE r.event_id = b.event_id)
-QUALIFY ROW_NUMBER() OVER (PARTITION BY b.event_id ORDER BY b.kafka_offset) = 1`, b.Topic, b.Partition, now)
-			if err != nil {
-				return fmt.Errorf("warehouse: insert RAW events of %s/%d: %w", b.Topic, b.Partition, err)
+			if len(fresh) > 0 {
+				// Straight into RAW: the Appender joins this transaction.
+				err = appendRows(conn, "", "raw", "orders_events", len(fresh), func(i int) []driver.Value {
+					e := fresh[i]
+					var produced any
+					if !e.ProducedAt.IsZero() {
+						produced = e.ProducedAt.UTC()
+					}
+					// RawMessage: the driver writes the document itself, not a JSON string of it.
+					return []driver.Value{e.EventID, e.EventType, json.RawMessage(e.Payload), b.Topic, int32(b.Partition), e.Offset, produced, now}
+				})
+				if err != nil {
+					return err
+				}
 			}
-			res.Inserted, _ = r.RowsAffected()
-			res.Duplicates = int64(len(b.Events)) - res.Inserted
-			if _, err := conn.ExecContext(ctx, `DROP TABLE load_buffer`); err != nil {
-				return fmt.Errorf("warehouse: drop load buffer: %w", err)
-			}
+			res.Inserted = int64(len(fresh))
+			res.Duplicates = int64(len(b.Events) - len(fresh))
 		}
 		if len(b.Rejects) > 0 {
 			err := appendRows(conn, "", "raw", "orders_events_rejected", len(b.Rejects), func(i int) []driver.Value {
@@ -234,6 +267,97 @@ QUALIFY ROW_NUMBER() OVER (PARTITION BY b.event_id ORDER BY b.kafka_offset) = 1`
 		return LoadResult{}, err
 	}
 	return res, nil
+}
+
+// seenFilter returns the Bloom filter of RAW's event_ids, building it once.
+func (d *DuckDB) seenFilter(ctx context.Context) (*bloom.BloomFilter, error) {
+	if d.seen != nil {
+		return d.seen, nil
+	}
+	f := bloom.NewWithEstimates(bloomCapacity, 0.001)
+	rows, err := d.db.QueryContext(ctx, `SELECT event_id FROM raw.orders_events`)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: read RAW event ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("warehouse: read RAW event ids: %w", err)
+		}
+		f.AddString(id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: read RAW event ids: %w", err)
+	}
+	d.seen = f
+	return f, nil
+}
+
+// newEvents drops the batch's events whose event_id is already in RAW (a
+// resend) or earlier in the batch, keeping the first copy. Ids the Bloom
+// filter has never seen are new for certain; only the others are looked up
+// in RAW, through a temporary table of ids and one hash join.
+func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, evs []Event) ([]Event, error) {
+	seen := make(map[string]struct{}, len(evs))
+	unique := make([]Event, 0, len(evs))
+	var maybe []Event
+	d.seenMu.Lock()
+	filter, err := d.seenFilter(ctx)
+	if err != nil {
+		d.seenMu.Unlock()
+		return nil, err
+	}
+	for _, e := range evs {
+		if _, dup := seen[e.EventID]; dup {
+			continue
+		}
+		seen[e.EventID] = struct{}{}
+		unique = append(unique, e)
+		if filter.TestOrAddString(e.EventID) {
+			maybe = append(maybe, e)
+		}
+	}
+	d.seenMu.Unlock()
+	if len(maybe) == 0 {
+		return unique, nil
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE load_ids (event_id VARCHAR)`); err != nil {
+		return nil, fmt.Errorf("warehouse: create id buffer: %w", err)
+	}
+	if err := appendRows(conn, "temp", "main", "load_ids", len(maybe), func(i int) []driver.Value { return []driver.Value{maybe[i].EventID} }); err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT i.event_id FROM load_ids i JOIN raw.orders_events r ON r.event_id = i.event_id`)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: look up resent events: %w", err)
+	}
+	existing := map[string]struct{}{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("warehouse: look up resent events: %w", err)
+		}
+		existing[id] = struct{}{}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: look up resent events: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `DROP TABLE load_ids`); err != nil {
+		return nil, fmt.Errorf("warehouse: drop id buffer: %w", err)
+	}
+	if len(existing) == 0 {
+		return unique, nil
+	}
+	fresh := unique[:0]
+	for _, e := range unique {
+		if _, dup := existing[e.EventID]; !dup {
+			fresh = append(fresh, e)
+		}
+	}
+	return fresh, nil
 }
 
 // text stores bytes as VARCHAR; invalid UTF-8 is replaced so that a binary

@@ -296,3 +296,27 @@ func TestSecondProcessGetsLockedError(t *testing.T) {
 		t.Fatalf("second process: exit %d, want 3 (LockedError)", code)
 	}
 }
+
+func TestResendAfterReopenIsStillADuplicate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wh.duckdb")
+	ctx := context.Background()
+	d, err := OpenDuckDB(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Migrate(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	load(t, d, 0, event(t, 1, 1, "paid", 0), event(t, 2, 1, "paid", 1))
+	d.Close()
+	// A new process: the duplicate filter is rebuilt from RAW.
+	d, err = OpenDuckDB(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	res := load(t, d, 0, event(t, 2, 1, "paid", 2), event(t, 3, 1, "paid", 3))
+	if res.Inserted != 1 || res.Duplicates != 1 {
+		t.Fatalf("after reopen: %+v", res)
+	}
+}
