@@ -13,6 +13,7 @@ import (
 
 	"github.com/dropflow/dropflow/internal/datagen"
 	"github.com/dropflow/dropflow/internal/kafka"
+	"github.com/dropflow/dropflow/internal/metrics"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
@@ -34,6 +35,8 @@ type Activities struct {
 	// Nudger asks for a merge soon after ingest commits new events; nil
 	// leaves merging to the schedule.
 	Nudger Nudger
+	// Metrics receives the pipeline's measurements (required).
+	Metrics *metrics.Metrics
 
 	// merging serialises merges in this process: DuckDB has one writing
 	// process, so this is every merge of the warehouse.

@@ -17,6 +17,7 @@ import (
 	"github.com/dropflow/dropflow/internal/devstack"
 	"github.com/dropflow/dropflow/internal/events"
 	"github.com/dropflow/dropflow/internal/kafka"
+	"github.com/dropflow/dropflow/internal/metrics"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
@@ -52,7 +53,7 @@ func newFixture(t *testing.T, partitions int32) *fixture {
 	if _, err := wh.Migrate(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
-	a := &Activities{WH: wh, Kafka: kc, Settings: Settings{Topic: topic, Group: "dropflow-test", DataDir: filepath.Join(dir, "data"), ReportsDir: filepath.Join(dir, "reports")}}
+	a := &Activities{WH: wh, Kafka: kc, Metrics: metrics.New(), Settings: Settings{Topic: topic, Group: "dropflow-test", DataDir: filepath.Join(dir, "data"), ReportsDir: filepath.Join(dir, "reports")}}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -72,6 +73,8 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 	}
 	defer reader.Close()
 	var lastNudge time.Time
+	hwm := end // the partition's end offset, as the last fetch reported it
+	partLabel := strconv.Itoa(p.Partition)
 	var deadline time.Time
 	if p.Follow && p.MaxDuration > 0 {
 		deadline = time.Now().Add(p.MaxDuration.D())
@@ -100,9 +103,11 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 			addRecord(&b, rec)
 			size += len(rec.Value)
 			b.NextOffset = rec.Offset + 1
+			hwm = max(hwm, rec.HighWaterMark)
 		}
 		if b.NextOffset > b.FromOffset {
 			// The batch is written even when cancelled: a stop finishes the current batch.
+			began := time.Now()
 			lr, err := a.WH.LoadBatch(context.WithoutCancel(ctx), b)
 			if errors.Is(err, warehouse.ErrFenced) {
 				return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("topic %s partition %d: %v", topic, p.Partition, err), ErrPartitionFenced, err)
@@ -110,6 +115,7 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 			if err != nil {
 				return res, classify(err)
 			}
+			a.observeBatch(b, lr, time.Since(began))
 			next = b.NextOffset
 			res.Loaded += lr.Inserted
 			res.Duplicates += lr.Duplicates
@@ -128,6 +134,7 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 				log.Warn("consumer group offset commit failed (lag tools will lag behind)", "error", err)
 			}
 		}
+		a.Metrics.KafkaLag.WithLabelValues(topic, partLabel).Set(float64(max(0, hwm-next)))
 		activity.RecordHeartbeat(ctx, res.NextOffset)
 		idle := b.NextOffset == b.FromOffset
 		switch {
@@ -143,6 +150,23 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 			return res, nil
 		case !deadline.IsZero() && time.Now().After(deadline):
 			return res, nil
+		}
+	}
+}
+
+func (a *Activities) observeBatch(b warehouse.Batch, lr warehouse.LoadResult, took time.Duration) {
+	m := a.Metrics
+	m.Ingested.Add(float64(lr.Inserted))
+	m.Duplicates.Add(float64(lr.Duplicates))
+	for _, r := range b.Rejects {
+		m.Rejected.WithLabelValues(r.Reason).Inc()
+	}
+	m.BatchSize.Observe(float64(len(b.Events) + len(b.Rejects)))
+	m.LoadDuration.Observe(took.Seconds())
+	now := time.Now()
+	for _, e := range b.Events {
+		if !e.ProducedAt.IsZero() {
+			m.IngestFreshness.Observe(now.Sub(e.ProducedAt).Seconds())
 		}
 	}
 }

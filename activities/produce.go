@@ -143,6 +143,7 @@ func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkPara
 			return res, err
 		}
 		res.Sent += len(msgs)
+		a.Metrics.Produced.Add(float64(len(msgs)))
 		beat := chunkHeartbeat{Sent: res.Sent}
 		if rs, ok := src.(replaySource); ok {
 			res.NextByteOffset = rs.r.Offset()

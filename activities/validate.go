@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/dropflow/dropflow/internal/metrics"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/validation"
 )
@@ -44,6 +45,10 @@ func (a *Activities) RunValidation(ctx context.Context, in params.ValidatePipeli
 	if err := a.WH.RecordValidation(ctx, rep, body); err != nil {
 		return rep, err
 	}
+	for _, c := range rep.Checks {
+		a.Metrics.ValidationCheck.WithLabelValues(c.Name).Set(metrics.Status(c.Status))
+	}
+	a.Metrics.ValidationLast.SetToCurrentTime()
 	activity.GetLogger(ctx).Info("validation done", "status", rep.Status, "pass", rep.Summary.Pass, "warn", rep.Summary.Warn, "fail", rep.Summary.Fail, "report", rep.ReportPath)
 	return rep, nil
 }

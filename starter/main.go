@@ -191,7 +191,10 @@ func start(ctx context.Context, c common, workflowType, defaultID string, input,
 		wctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	if err := run.Get(wctx, result); err != nil {
+	stopProgress := showProgress(wctx, tc, workflowType, run.GetID(), os.Stderr)
+	err = run.Get(wctx, result)
+	stopProgress()
+	if err != nil {
 		return fmt.Errorf("%s %s failed: %w", workflowType, run.GetID(), err)
 	}
 	enc := json.NewEncoder(out)
@@ -455,6 +458,45 @@ func printReport(out io.Writer, rep params.ValidationReport) {
 	fmt.Fprintf(out, "Layers: RAW %d events, %d rejects; PROD %d orders, %d customers, %d products\n",
 		rep.Counts.RawEvents, rep.Counts.RawRejected, rep.Counts.ProdOrders, rep.Counts.ProdCustomers, rep.Counts.ProdInventory)
 	fmt.Fprintf(out, "Report: %s\n", rep.ReportPath)
+}
+
+// showProgress prints a live line from the workflow's progress query while it
+// runs, when w is a terminal; it is quiet otherwise. The returned func stops it.
+func showProgress(ctx context.Context, tc client.Client, workflowType, id string, w *os.File) func() {
+	if fi, err := w.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	began := time.Now()
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			line := ""
+			if v, err := tc.QueryWorkflow(ctx, id, "", names.QueryProgress); err == nil {
+				var p map[string]any
+				if v.Get(&p) == nil {
+					b, _ := json.Marshal(p)
+					line = string(b)
+				}
+			}
+			if len(line) > 100 {
+				line = line[:97] + "..."
+			}
+			fmt.Fprintf(w, "\r\033[K%s %s %s %s", workflowType, id, time.Since(began).Round(time.Second), line)
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // quietLogger drops the SDK's client logs: the starter prints its own lines.

@@ -27,6 +27,7 @@ import (
 	"github.com/dropflow/dropflow/internal/dashboard"
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/logging"
+	"github.com/dropflow/dropflow/internal/metrics"
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
@@ -76,6 +77,13 @@ func run() error {
 		return fmt.Errorf("temporal client config (TEMPORAL_* variables): %w", err)
 	}
 	opts.Logger = logging.NewTemporal(log)
+	m := metrics.New()
+	sdkMetrics, closeMetrics, err := m.TemporalHandler()
+	if err != nil {
+		return err
+	}
+	defer closeMetrics() //nolint:errcheck // flush on exit, best effort
+	opts.MetricsHandler = sdkMetrics
 	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		addr := opts.HostPort
@@ -102,10 +110,11 @@ func run() error {
 		Settings: activities.Settings{
 			Topic: cfg.KafkaTopic, Group: cfg.KafkaGroup, DataDir: cfg.DataDir, ReportsDir: cfg.ReportsDir,
 		},
-		Nudger: mergeNudger{tc},
+		Nudger:  mergeNudger{tc},
+		Metrics: m,
 	})
 
-	dash := &dashboard.Server{WH: wh, TemporalUIURL: cfg.TemporalUIURL, Namespace: ns, Ready: []dashboard.Check{
+	dash := &dashboard.Server{WH: wh, TemporalUIURL: cfg.TemporalUIURL, Namespace: ns, Lag: lagOf(kc, wh, cfg.KafkaTopic), Ready: []dashboard.Check{
 		{Name: "temporal", Fn: func(ctx context.Context) error {
 			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
@@ -119,6 +128,7 @@ func run() error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", dash.Handler())
+	mux.Handle("GET /metrics", m.Handler())
 	// Profiles for operators; HTTP_ADDR binds to loopback by default.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -141,6 +151,33 @@ func run() error {
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
 	return srv.Shutdown(sctx)
+}
+
+// lagOf measures the topic's lag per partition for the dashboard: the end
+// offset against the next offset the warehouse will load.
+func lagOf(kc *kafka.Client, wh warehouse.Warehouse, topic string) func(context.Context) ([]dashboard.PartitionLag, error) {
+	return func(ctx context.Context) ([]dashboard.PartitionLag, error) {
+		parts, err := kc.Partitions(ctx, topic)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]dashboard.PartitionLag, 0, len(parts))
+		for _, p := range parts {
+			first, end, err := kc.Bounds(ctx, topic, p)
+			if err != nil {
+				return nil, err
+			}
+			next, ok, err := wh.Offset(ctx, topic, p)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				next = first
+			}
+			out = append(out, dashboard.PartitionLag{Partition: p, Lag: max(0, end-next)})
+		}
+		return out, nil
+	}
 }
 
 // mergeNudger signals-with-start the one nudged MergeOrders run.

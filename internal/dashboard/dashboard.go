@@ -6,10 +6,10 @@ package dashboard
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"time"
 
@@ -28,6 +28,8 @@ type Server struct {
 	TemporalUIURL string
 	Namespace     string
 	Ready         []Check
+	// Lag measures Kafka lag per partition; nil hides it.
+	Lag func(ctx context.Context) ([]PartitionLag, error)
 }
 
 // Summary is the data behind the page.
@@ -54,10 +56,11 @@ type MergeRun struct {
 
 // ValidationRun is the newest OPS.validation_runs row.
 type ValidationRun struct {
-	RanAt  string `json:"ran_at"`
-	Status string `json:"status"`
-	Failed int64  `json:"failed"`
-	Warned int64  `json:"warned"`
+	RanAt   string   `json:"ran_at"`
+	Status  string   `json:"status"`
+	Failed  int64    `json:"failed"`
+	Warned  int64    `json:"warned"`
+	Failing []string `json:"failing_checks,omitempty"`
 }
 
 // Handler returns the HTTP routes.
@@ -66,6 +69,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /api/summary", s.apiSummary)
+	mux.HandleFunc("GET /api/kpis", s.apiKPIs)
+	mux.HandleFunc("GET /api/top-products", s.apiTopProducts)
+	mux.HandleFunc("GET /api/daily", s.apiDaily)
+	mux.HandleFunc("GET /api/recent-orders", s.apiRecentOrders)
+	mux.HandleFunc("GET /api/health", s.apiHealth)
+	mux.Handle("GET /assets/", http.FileServerFS(assets))
 	mux.HandleFunc("GET /{$}", s.page)
 	return mux
 }
@@ -142,40 +151,15 @@ func (s *Server) apiSummary(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(sum)
 }
 
-func (s *Server) page(w http.ResponseWriter, r *http.Request) {
-	sum, err := s.Load(r.Context())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
+func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTmpl.Execute(w, sum); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-	}
+	_, _ = w.Write(pageHTML)
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Dropflow</title>
-<meta http-equiv="refresh" content="30">
-<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#222}.cards{display:flex;gap:1rem;flex-wrap:wrap}
-.card{border:1px solid #ddd;border-radius:8px;padding:1rem;min-width:10rem}.card b{display:block;font-size:1.6rem}
-table{border-collapse:collapse}td,th{padding:.3rem .8rem;border-bottom:1px solid #eee;text-align:left}</style></head>
-<body><h1>Dropflow</h1>
-<section class="cards">
-<div class="card" id="kpi-orders">Orders<b>{{.Orders}}</b></div>
-<div class="card" id="kpi-revenue">Revenue<b>{{printf "%.2f" .Revenue}}</b></div>
-<div class="card" id="kpi-customers">Unique customers<b>{{.Customers}}</b></div>
-<div class="card" id="kpi-products">Unique products<b>{{.Products}}</b></div>
-<div class="card" id="kpi-aov">Average order value<b>{{printf "%.2f" .AvgOrderValue}}</b></div>
-</section>
-<h2>Pipeline health</h2>
-<table><tr><th>Layer</th><th>Rows</th></tr>
-<tr><td>RAW events</td><td id="raw">{{index .Layers "raw_events"}}</td></tr>
-<tr><td>RAW rejects</td><td id="rejects">{{index .Layers "raw_rejected"}}</td></tr>
-<tr><td>PROD orders</td><td id="prod">{{index .Layers "prod_orders"}}</td></tr>
-<tr><td>PROD customers</td><td>{{index .Layers "prod_customers"}}</td></tr>
-<tr><td>PROD inventory</td><td>{{index .Layers "prod_inventory"}}</td></tr></table>
-<p>Last merge: {{with .LastMerge}}{{.FinishedAt}} ({{.Inserted}} inserted, {{.Updated}} updated{{if .NothingNew}}, nothing new{{end}}){{else}}none yet{{end}}</p>
-<p>Last validation: {{with .LastValidation}}{{.Status}} at {{.RanAt}} ({{.Failed}} failing, {{.Warned}} warnings){{else}}none yet{{end}}</p>
-<p><a href="{{.TemporalUI}}">Workflow runs in the Temporal Web UI</a> · <a href="/api/summary">JSON</a></p>
-<footer>Generated {{.GeneratedAt}}</footer></body></html>`))
+// Every asset is served by the binary: the page works without internet.
+//
+//go:embed assets/*
+var assets embed.FS
+
+//go:embed page.html
+var pageHTML []byte

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
@@ -36,10 +37,59 @@ func TestEmptyWarehouseIsAPageNotAnError(t *testing.T) {
 			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
 		}
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-	if !strings.Contains(rec.Body.String(), "none yet") {
-		t.Fatal("empty state missing")
+	for _, path := range []string{"/api/kpis?range=24h", "/api/top-products", "/api/daily?range=7d", "/api/recent-orders", "/api/health", "/assets/chart.umd.min.js"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s on an empty warehouse: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+}
+
+func TestParametersAreValidated(t *testing.T) {
+	s, _ := server(t)
+	for _, path := range []string{"/api/kpis?range=1y", "/api/kpis?range=24h%27%3B%20DROP%20TABLE%20prod.orders", "/api/recent-orders?limit=0", "/api/recent-orders?limit=1e9", "/api/daily?range=week"} {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusBadRequest {
+			t.Fatalf("%s: %d, want 400", path, rec.Code)
+		}
+	}
+}
+
+func TestRangeChangesTheFigures(t *testing.T) {
+	s, d := server(t)
+	now := time.Now().UTC()
+	rows, err := d.Query(context.Background(), `INSERT INTO prod.orders VALUES
+	 (1,1,1000,2,10.00,20.00,'paid',?,'e1',1,?), (2,2,1001,1,5.50,5.50,'paid',?,'e2',1,?), (3,2,1001,3,5.50,16.50,'paid',?,'e3',1,?)`,
+		now.Add(-time.Hour), now, now.Add(-3*24*time.Hour), now, now.Add(-60*24*time.Hour), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	get := func(path string, v any) {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if err := json.Unmarshal(rec.Body.Bytes(), v); err != nil {
+			t.Fatalf("%s: %v %s", path, err, rec.Body)
+		}
+	}
+	for rng, want := range map[string]int64{"24h": 1, "7d": 2, "30d": 2, "all": 3} {
+		var k KPIs
+		get("/api/kpis?range="+rng, &k)
+		if k.Orders != want {
+			t.Errorf("range %s: %d orders, want %d", rng, k.Orders, want)
+		}
+	}
+	var top []TopProduct
+	get("/api/top-products?range=all", &top)
+	if len(top) != 2 || top[0].ProductID != 1001 || top[0].Revenue != 22 || top[0].Orders != 2 {
+		t.Fatalf("top products %+v", top)
+	}
+	var recent []RecentOrder
+	get("/api/recent-orders?limit=2", &recent)
+	if len(recent) != 2 || recent[0].OrderID != 1 {
+		t.Fatalf("recent %+v", recent)
 	}
 }
 

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,5 +70,17 @@ func TestComposeFile(t *testing.T) {
 	}
 	if _, ok := w.DependsOn["redpanda-init"]; !ok {
 		t.Fatal("worker must wait for the topic")
+	}
+	prom := svc("prometheus")
+	mounts := ""
+	for _, v := range prom.Volumes {
+		mounts += v.Source + " "
+	}
+	if !published(prom, "9090") || !strings.Contains(mounts, "internal/metrics/prometheus/alerts.yml") || !strings.Contains(mounts, "internal/metrics/prometheus/prometheus.yml") {
+		t.Fatalf("prometheus must publish 9090 and mount the config and alert rules: %s", mounts)
+	}
+	cfg, err := os.ReadFile(filepath.Join(root, "internal", "metrics", "prometheus", "prometheus.yml"))
+	if err != nil || !strings.Contains(string(cfg), `"worker:8080"`) || !strings.Contains(string(cfg), "/etc/prometheus/alerts.yml") {
+		t.Fatalf("prometheus.yml must scrape worker:8080 and load the rules: %v", err)
 	}
 }

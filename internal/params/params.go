@@ -469,6 +469,9 @@ type MergeOrdersResult struct {
 	// Merges is how many merges the run made (a nudged run merges again for
 	// nudges received meanwhile).
 	Merges int `json:"merges,omitempty"`
+	// LagSample holds produced_at → merged seconds of up to 1000 merged
+	// events, for the freshness metric; never sent through Temporal.
+	LagSample []float64 `json:"-"`
 }
 
 // Add folds another merge into the totals.

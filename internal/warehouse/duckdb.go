@@ -459,6 +459,9 @@ SELECT kafka_topic, kafka_partition, max(kafka_offset) + 1, ? FROM merge_source 
 ON CONFLICT (topic, "partition") DO UPDATE SET merged_offset = excluded.merged_offset, updated_at = excluded.updated_at`, started); err != nil {
 				return fmt.Errorf("warehouse: advance merge watermark: %w", err)
 			}
+			if err := sampleLags(ctx, conn, started, &res); err != nil {
+				return err
+			}
 			if _, err := conn.ExecContext(ctx, `DROP TABLE merge_dedup`); err != nil {
 				return fmt.Errorf("warehouse: drop merge_dedup: %w", err)
 			}
@@ -477,6 +480,23 @@ ON CONFLICT (topic, "partition") DO UPDATE SET merged_offset = excluded.merged_o
 		return params.MergeOrdersResult{}, err
 	}
 	return res, nil
+}
+
+// sampleLags reads produced_at → merge time of up to 1000 merged events.
+func sampleLags(ctx context.Context, conn *sql.Conn, mergedAt time.Time, res *params.MergeOrdersResult) error {
+	rows, err := conn.QueryContext(ctx, `SELECT epoch(CAST(? AS TIMESTAMP)) - epoch(produced_at) FROM merge_dedup WHERE produced_at IS NOT NULL USING SAMPLE 1000 ROWS`, mergedAt)
+	if err != nil {
+		return fmt.Errorf("warehouse: sample merge freshness: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v float64
+		if err := rows.Scan(&v); err != nil {
+			return fmt.Errorf("warehouse: sample merge freshness: %w", err)
+		}
+		res.LagSample = append(res.LagSample, v)
+	}
+	return rows.Err()
 }
 
 // RecordValidation stores a report.

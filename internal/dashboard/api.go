@@ -1,0 +1,260 @@
+package dashboard
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/dropflow/dropflow/internal/params"
+)
+
+// Ranges the selector offers; anything else is refused.
+var ranges = map[string]time.Duration{"24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour, "all": 0}
+
+// rangeStart validates ?range= and returns the bound lower limit of sold_at.
+func rangeStart(r *http.Request, now time.Time) (string, time.Time, error) {
+	name := r.URL.Query().Get("range")
+	if name == "" {
+		name = "all"
+	}
+	d, ok := ranges[name]
+	if !ok {
+		return "", time.Time{}, fmt.Errorf("range %q: want 24h, 7d, 30d or all", name)
+	}
+	if d == 0 {
+		return name, time.Unix(0, 0).UTC(), nil
+	}
+	return name, now.Add(-d).UTC(), nil
+}
+
+// KPIs are the cards of the selected range.
+type KPIs struct {
+	Range         string  `json:"range"`
+	From          string  `json:"from"`
+	Orders        int64   `json:"orders"`
+	Revenue       float64 `json:"revenue"`
+	Customers     int64   `json:"unique_customers"`
+	Products      int64   `json:"unique_products"`
+	AvgOrderValue float64 `json:"average_order_value"`
+}
+
+// TopProduct is one row of the top-5 panel.
+type TopProduct struct {
+	ProductID int64   `json:"product_id"`
+	Name      string  `json:"name"`
+	Category  string  `json:"category"`
+	Quantity  int64   `json:"quantity"`
+	Revenue   float64 `json:"revenue"`
+	Orders    int64   `json:"orders"`
+}
+
+// Day is one point of the daily trends.
+type Day struct {
+	Day     string  `json:"day"`
+	Orders  int64   `json:"orders"`
+	Revenue float64 `json:"revenue"`
+}
+
+// RecentOrder is one row of the recent orders table.
+type RecentOrder struct {
+	OrderID   int64   `json:"order_id"`
+	Customer  string  `json:"customer"`
+	Product   string  `json:"product"`
+	Quantity  int64   `json:"quantity"`
+	UnitPrice float64 `json:"unit_price"`
+	Total     float64 `json:"total"`
+	SoldAt    string  `json:"sold_at"`
+}
+
+// PartitionLag is one partition's lag for the health panel.
+type PartitionLag struct {
+	Partition int   `json:"partition"`
+	Lag       int64 `json:"lag"`
+}
+
+// Health is the pipeline panel.
+type Health struct {
+	Layers         map[string]int64 `json:"layers"`
+	EventsInPerS   float64          `json:"events_in_per_s"`
+	EventsOutPerS  float64          `json:"events_out_per_s"`
+	KafkaLag       []PartitionLag   `json:"kafka_lag"`
+	KafkaLagError  string           `json:"kafka_lag_error,omitempty"`
+	LastMerge      *MergeRun        `json:"last_merge,omitempty"`
+	LastValidation *ValidationRun   `json:"last_validation,omitempty"`
+	MergeRunsURL   string           `json:"merge_runs_url"`
+	ValidationURL  string           `json:"validation_runs_url"`
+	PipelineURL    string           `json:"pipeline_runs_url"`
+	TemporalUI     string           `json:"temporal_ui"`
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) apiKPIs(w http.ResponseWriter, r *http.Request) {
+	name, from, err := rangeStart(r, time.Now())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	k := KPIs{Range: name, From: from.Format(time.RFC3339)}
+	var rev, aov *float64
+	err = s.WH.QueryRow(r.Context(), `SELECT count(*), CAST(sum(total_amount) AS DOUBLE), count(DISTINCT customer_id), count(DISTINCT product_id), CAST(avg(total_amount) AS DOUBLE)
+FROM prod.orders WHERE sold_at >= ?`, from).Scan(&k.Orders, &rev, &k.Customers, &k.Products, &aov)
+	if rev != nil {
+		k.Revenue = *rev
+	}
+	if aov != nil {
+		k.AvgOrderValue = *aov
+	}
+	s.writeJSON(w, k, wrap("KPIs", err))
+}
+
+func (s *Server) apiTopProducts(w http.ResponseWriter, r *http.Request) {
+	_, from, err := rangeStart(r, time.Now())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rows, err := s.WH.Query(r.Context(), `SELECT o.product_id, coalesce(i.product_name, 'product ' || o.product_id), coalesce(i.category, ''),
+  sum(o.quantity), CAST(sum(o.total_amount) AS DOUBLE), count(*)
+FROM prod.orders o LEFT JOIN prod.inventory i ON i.product_id = o.product_id
+WHERE o.sold_at >= ? GROUP BY 1, 2, 3 ORDER BY 5 DESC, 1 LIMIT 5`, from)
+	if err != nil {
+		s.writeJSON(w, nil, wrap("top products", err))
+		return
+	}
+	defer rows.Close()
+	out := []TopProduct{}
+	for rows.Next() {
+		var p TopProduct
+		if err := rows.Scan(&p.ProductID, &p.Name, &p.Category, &p.Quantity, &p.Revenue, &p.Orders); err != nil {
+			s.writeJSON(w, nil, wrap("top products", err))
+			return
+		}
+		out = append(out, p)
+	}
+	s.writeJSON(w, out, wrap("top products", rows.Err()))
+}
+
+func (s *Server) apiDaily(w http.ResponseWriter, r *http.Request) {
+	_, from, err := rangeStart(r, time.Now())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	rows, err := s.WH.Query(r.Context(), `SELECT strftime(date_trunc('day', sold_at), '%Y-%m-%d'), count(*), CAST(sum(total_amount) AS DOUBLE)
+FROM prod.orders WHERE sold_at >= ? GROUP BY 1 ORDER BY 1`, from)
+	if err != nil {
+		s.writeJSON(w, nil, wrap("daily trends", err))
+		return
+	}
+	defer rows.Close()
+	out := []Day{}
+	for rows.Next() {
+		var d Day
+		if err := rows.Scan(&d.Day, &d.Orders, &d.Revenue); err != nil {
+			s.writeJSON(w, nil, wrap("daily trends", err))
+			return
+		}
+		out = append(out, d)
+	}
+	s.writeJSON(w, out, wrap("daily trends", rows.Err()))
+}
+
+func (s *Server) apiRecentOrders(w http.ResponseWriter, r *http.Request) {
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			http.Error(w, fmt.Sprintf("limit %q: want an integer from 1 to 100", v), http.StatusBadRequest)
+			return
+		}
+		limit = n
+	}
+	rows, err := s.WH.Query(r.Context(), `SELECT o.order_id, coalesce(c.name, 'customer ' || o.customer_id), coalesce(i.product_name, 'product ' || o.product_id),
+  o.quantity, CAST(o.unit_price AS DOUBLE), CAST(o.total_amount AS DOUBLE), o.sold_at
+FROM prod.orders o LEFT JOIN prod.customers c ON c.customer_id = o.customer_id LEFT JOIN prod.inventory i ON i.product_id = o.product_id
+ORDER BY o.sold_at DESC, o.order_id DESC LIMIT ?`, limit)
+	if err != nil {
+		s.writeJSON(w, nil, wrap("recent orders", err))
+		return
+	}
+	defer rows.Close()
+	out := []RecentOrder{}
+	for rows.Next() {
+		var o RecentOrder
+		var sold time.Time
+		if err := rows.Scan(&o.OrderID, &o.Customer, &o.Product, &o.Quantity, &o.UnitPrice, &o.Total, &sold); err != nil {
+			s.writeJSON(w, nil, wrap("recent orders", err))
+			return
+		}
+		o.SoldAt = sold.UTC().Format(time.RFC3339)
+		out = append(out, o)
+	}
+	s.writeJSON(w, out, wrap("recent orders", rows.Err()))
+}
+
+func (s *Server) runsURL(workflowType string) string {
+	q := url.QueryEscape(fmt.Sprintf(`WorkflowType="%s"`, workflowType))
+	return fmt.Sprintf("%s/namespaces/%s/workflows?query=%s", s.TemporalUIURL, s.Namespace, q)
+}
+
+func (s *Server) apiHealth(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sum, err := s.Load(ctx)
+	if err != nil {
+		s.writeJSON(w, nil, err)
+		return
+	}
+	h := Health{Layers: sum.Layers, LastMerge: sum.LastMerge, LastValidation: sum.LastValidation, TemporalUI: sum.TemporalUI,
+		MergeRunsURL: s.runsURL("MergeOrders"), ValidationURL: s.runsURL("ValidatePipeline"), PipelineURL: s.runsURL("Pipeline"), KafkaLag: []PartitionLag{}}
+	since := time.Now().Add(-time.Minute).UTC()
+	var in, out int64
+	if err := s.WH.QueryRow(ctx, `SELECT count(*) FROM raw.orders_events WHERE ingested_at >= ?`, since).Scan(&in); err != nil {
+		s.writeJSON(w, nil, wrap("events in", err))
+		return
+	}
+	if err := s.WH.QueryRow(ctx, `SELECT count(*) FROM prod.orders WHERE merged_at >= ?`, since).Scan(&out); err != nil {
+		s.writeJSON(w, nil, wrap("events out", err))
+		return
+	}
+	h.EventsInPerS, h.EventsOutPerS = float64(in)/60, float64(out)/60
+	if s.Lag != nil {
+		lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		lag, err := s.Lag(lctx)
+		cancel()
+		if err != nil {
+			h.KafkaLagError = err.Error()
+		} else {
+			h.KafkaLag = lag
+		}
+	}
+	if h.LastValidation != nil {
+		var report string
+		if err := s.WH.QueryRow(ctx, `SELECT CAST(report AS VARCHAR) FROM ops.validation_runs ORDER BY ran_at DESC LIMIT 1`).Scan(&report); err == nil {
+			var rep params.ValidationReport
+			if json.Unmarshal([]byte(report), &rep) == nil {
+				h.LastValidation.Failing = rep.FailingChecks()
+			}
+		}
+	}
+	s.writeJSON(w, h, nil)
+}
+
+func wrap(what string, err error) error {
+	if err != nil {
+		return fmt.Errorf("dashboard: %s: %w", what, err)
+	}
+	return nil
+}
