@@ -7,7 +7,7 @@ STATICCHECK_VERSION := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
 export TEMPORAL_CLI := $(BIN)/temporal
 
-.PHONY: all build demo test bench lint generate-data docker-up docker-down validate monitor clean
+.PHONY: all build demo test test-deps bench lint generate-data docker-up docker-down validate monitor clean
 
 ## all: build the binaries and the pinned Temporal CLI
 all: build $(BIN)/temporal
@@ -27,8 +27,16 @@ demo: build $(BIN)/temporal
 	$(BIN)/starter demo --data data --worker $(BIN)/worker --temporal-cli $(BIN)/temporal
 
 ## test: every test, including the end-to-end pipeline on a real dev server
-test: $(BIN)/temporal
+test: $(BIN)/temporal test-deps
 	$(GO) test -count=1 -timeout 14m ./...
+
+## test-deps: Debian's chromium (dashboard test) and prometheus (promtool), when missing
+test-deps:
+	@need=""; command -v chromium >/dev/null || need="$$need chromium"; command -v promtool >/dev/null || need="$$need prometheus"; \
+	if [ -n "$$need" ]; then \
+	  echo "installing Debian packages:$$need"; SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$need >/dev/null; \
+	fi
 
 ## bench: produce/ingest throughput, freshness and worker RSS against plain baselines in the
 ## same run (BENCH_EVENTS, default 1000000), then the Appender vs row-INSERT micro-benchmark;
