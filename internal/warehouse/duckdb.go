@@ -33,6 +33,8 @@ type DuckDB struct {
 	// checked exactly. Built from RAW on the first load.
 	seenMu sync.Mutex
 	seen   *bloom.BloomFilter
+
+	window int64 // merge window per partition; mergeWindow unless a test shrinks it
 }
 
 // bloomCapacity sizes the filter; past it the false-positive rate rises and
@@ -406,9 +408,54 @@ func (d *DuckDB) loadCSV(ctx context.Context, csvPath, table, query string) (int
 	return n, nil
 }
 
-// MergeOrders merges new RAW events into PROD.orders in one transaction with
-// the advance of the watermark.
+// mergeWindow bounds one merge transaction to this many offsets per
+// partition, so that its temporary tables (kept in memory) stay small however
+// large the backlog; MergeOrders runs windows until RAW has nothing new.
+const mergeWindow = 100_000
+
+func (d *DuckDB) windowSize() int64 {
+	if d.window > 0 {
+		return d.window
+	}
+	return mergeWindow
+}
+
+// maxWindows returns control after this many windows even if events keep
+// arriving; the next merge continues from the watermark.
+const maxWindows = 50
+
+// MergeOrders merges new RAW events into PROD.orders, window by window; each
+// window is one transaction with the advance of the watermark. Windowing
+// keeps the semantics: an older version in a later window never overwrites a
+// newer one, and a newer one updates.
 func (d *DuckDB) MergeOrders(ctx context.Context) (params.MergeOrdersResult, error) {
+	var total params.MergeOrdersResult
+	for i := 0; i < maxWindows; i++ {
+		res, err := d.mergeWindow(ctx, i == 0)
+		if err != nil {
+			return total, err
+		}
+		if i == 0 {
+			total = res
+		} else {
+			total.SourceEvents += res.SourceEvents
+			total.Inserted += res.Inserted
+			total.Updated += res.Updated
+			total.Unchanged += res.Unchanged
+			if room := 1000 - len(total.LagSample); room > 0 {
+				total.LagSample = append(total.LagSample, res.LagSample[:min(room, len(res.LagSample))]...)
+			}
+		}
+		if res.NothingNew {
+			break
+		}
+	}
+	return total, nil
+}
+
+// mergeWindow merges up to mergeWindow new offsets per partition. An empty
+// window is recorded in OPS.merge_runs only when it is the first (a skip).
+func (d *DuckDB) mergeWindow(ctx context.Context, recordEmpty bool) (params.MergeOrdersResult, error) {
 	var res params.MergeOrdersResult
 	started := time.Now().UTC()
 	err := d.withTx(ctx, func(conn *sql.Conn) error {
@@ -417,7 +464,7 @@ func (d *DuckDB) MergeOrders(ctx context.Context) (params.MergeOrdersResult, err
 CREATE OR REPLACE TEMP TABLE merge_source AS
 SELECT s.* FROM staging.orders_events_flat s
 LEFT JOIN ops.merge_watermark w ON w.topic = s.kafka_topic AND w."partition" = s.kafka_partition
-WHERE s.kafka_offset >= COALESCE(w.merged_offset, 0)`); err != nil {
+WHERE s.kafka_offset >= COALESCE(w.merged_offset, 0) AND s.kafka_offset < COALESCE(w.merged_offset, 0) + ?`, d.windowSize()); err != nil {
 			return fmt.Errorf("warehouse: select new RAW events: %w", err)
 		}
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM merge_source`).Scan(&res.SourceEvents); err != nil {
@@ -468,6 +515,9 @@ ON CONFLICT (topic, "partition") DO UPDATE SET merged_offset = excluded.merged_o
 		}
 		if _, err := conn.ExecContext(ctx, `DROP TABLE merge_source`); err != nil {
 			return fmt.Errorf("warehouse: drop merge_source: %w", err)
+		}
+		if res.NothingNew && !recordEmpty {
+			return nil
 		}
 		_, err := conn.ExecContext(ctx, `INSERT INTO ops.merge_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			started, time.Now().UTC(), res.SourceEvents, res.Inserted, res.Updated, res.Unchanged, res.NothingNew)

@@ -320,3 +320,29 @@ func TestResendAfterReopenIsStillADuplicate(t *testing.T) {
 		t.Fatalf("after reopen: %+v", res)
 	}
 }
+
+func TestMergeInWindowsKeepsTheSemantics(t *testing.T) {
+	d := openTest(t)
+	d.window = 2 // offsets per partition per transaction
+	ctx := context.Background()
+	load(t, d, 0,
+		event(t, 1, 2, "shipped", 0), event(t, 2, 1, "paid", 1),
+		event(t, 3, 1, "paid", 2), event(t, 1, 1, "paid", 3), // older version of 1 in a later window
+		event(t, 4, 1, "paid", 4), event(t, 2, 3, "delivered", 5)) // newer version of 2 in a later window
+	m, err := d.MergeOrders(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.SourceEvents != 6 || m.Inserted != 4 || m.Updated != 1 || m.Unchanged != 1 {
+		t.Fatalf("windowed merge %+v", m)
+	}
+	for id, want := range map[int]string{1: "shipped", 2: "delivered", 3: "paid", 4: "paid"} {
+		var got string
+		if err := d.QueryRow(ctx, "SELECT status FROM prod.orders WHERE order_id = ?", id).Scan(&got); err != nil || got != want {
+			t.Fatalf("order %d: %q %v, want %q", id, got, err, want)
+		}
+	}
+	if n := count(t, d, "SELECT count(*) FROM ops.merge_runs"); n != 3 {
+		t.Fatalf("%d merge runs recorded, want one per non-empty window (3)", n)
+	}
+}
