@@ -147,6 +147,14 @@ func BenchmarkPipeline(b *testing.B) {
 	took = run("ingest", names.IngestOrders, params.IngestOrdersInput{}, &ir)
 	dropIngest := float64(ir.Loaded+ir.Duplicates+ir.Rejected) / took.Seconds()
 	rss, _ := worker.PeakRSS()
+	if path := os.Getenv("BENCH_PROFILE"); path != "" {
+		if resp, err := http.Get("http://" + httpAddr + "/debug/pprof/heap"); err == nil {
+			f, _ := os.Create(path + ".heap")
+			_, _ = io.Copy(f, resp.Body)
+			f.Close()
+			resp.Body.Close()
+		}
+	}
 	plainIngest := plainReaderAppender(b, broker.Addr, filepath.Join(dir, "plain.duckdb"))
 	original := originalConsumer(b, broker.Addr, filepath.Join(dir, "original.duckdb"), originalSample)
 	add(Result{Name: "ingest: IngestOrders drain, 3 partitions", Value: dropIngest, Unit: "events/s", Target: ">= 100000", Met: met(dropIngest >= 100_000), Note: fmt.Sprintf("%d events", ir.Loaded)})

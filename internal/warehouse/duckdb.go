@@ -420,6 +420,38 @@ func (d *DuckDB) windowSize() int64 {
 	return mergeWindow
 }
 
+// window is one partition's slice of offsets to merge.
+type window struct {
+	topic     string
+	partition int
+	from, to  int64
+}
+
+// mergeWindows lists, in this transaction's snapshot, the offsets each loaded
+// partition has committed past its merge watermark. Rows below a partition's
+// next offset are committed in the same snapshot, so none is skipped.
+func mergeWindows(ctx context.Context, conn *sql.Conn, size int64) ([]window, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT o.topic, o."partition", COALESCE(w.merged_offset, 0), o.next_offset
+FROM ops.kafka_offsets o LEFT JOIN ops.merge_watermark w ON w.topic = o.topic AND w."partition" = o."partition"
+ORDER BY 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: read merge positions: %w", err)
+	}
+	defer rows.Close()
+	var out []window
+	for rows.Next() {
+		var w window
+		var next int64
+		if err := rows.Scan(&w.topic, &w.partition, &w.from, &next); err != nil {
+			return nil, fmt.Errorf("warehouse: read merge positions: %w", err)
+		}
+		if w.to = min(w.from+size, next); w.to > w.from {
+			out = append(out, w)
+		}
+	}
+	return out, rows.Err()
+}
+
 // maxWindows returns control after this many windows even if events keep
 // arriving; the next merge continues from the watermark.
 const maxWindows = 50
@@ -457,16 +489,26 @@ func (d *DuckDB) MergeOrders(ctx context.Context) (params.MergeOrdersResult, err
 // window is recorded in OPS.merge_runs only when it is the first (a skip).
 func (d *DuckDB) mergeWindow(ctx context.Context, recordEmpty bool) (params.MergeOrdersResult, error) {
 	var res params.MergeOrdersResult
+	var advance []window
 	started := time.Now().UTC()
 	err := d.withTx(ctx, func(conn *sql.Conn) error {
-		// The new events: offsets at or past each partition's watermark.
-		if _, err := conn.ExecContext(ctx, `
-CREATE OR REPLACE TEMP TABLE merge_source AS
-SELECT s.* FROM staging.orders_events_flat s
-LEFT JOIN ops.merge_watermark w ON w.topic = s.kafka_topic AND w."partition" = s.kafka_partition
-WHERE s.kafka_offset >= COALESCE(w.merged_offset, 0) AND s.kafka_offset < COALESCE(w.merged_offset, 0) + ?`, d.windowSize()); err != nil {
-			return fmt.Errorf("warehouse: select new RAW events: %w", err)
+		// Per loaded partition, the window [watermark, min(watermark+window,
+		// next offset)): constant bounds, so the scan skips row groups by their
+		// offset zonemaps and the view flattens only the new rows.
+		wins, err := mergeWindows(ctx, conn, d.windowSize())
+		if err != nil {
+			return err
 		}
+		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE merge_source AS SELECT * FROM staging.orders_events_flat LIMIT 0`); err != nil {
+			return fmt.Errorf("warehouse: create merge source: %w", err)
+		}
+		for _, w := range wins {
+			if _, err := conn.ExecContext(ctx, `INSERT INTO merge_source SELECT * FROM staging.orders_events_flat
+WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ? AND kafka_offset < ?`, w.topic, w.partition, w.from, w.to); err != nil {
+				return fmt.Errorf("warehouse: select new RAW events of %s/%d: %w", w.topic, w.partition, err)
+			}
+		}
+		advance = wins
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM merge_source`).Scan(&res.SourceEvents); err != nil {
 			return fmt.Errorf("warehouse: count new RAW events: %w", err)
 		}
@@ -500,11 +542,11 @@ WHEN NOT MATCHED THEN INSERT (order_id, customer_id, product_id, quantity, unit_
 				started, started); err != nil {
 				return fmt.Errorf("warehouse: merge into prod.orders: %w", err)
 			}
-			if _, err := conn.ExecContext(ctx, `
-INSERT INTO ops.merge_watermark
-SELECT kafka_topic, kafka_partition, max(kafka_offset) + 1, ? FROM merge_source GROUP BY kafka_topic, kafka_partition
-ON CONFLICT (topic, "partition") DO UPDATE SET merged_offset = excluded.merged_offset, updated_at = excluded.updated_at`, started); err != nil {
-				return fmt.Errorf("warehouse: advance merge watermark: %w", err)
+			for _, w := range advance {
+				if _, err := conn.ExecContext(ctx, `INSERT INTO ops.merge_watermark VALUES (?, ?, ?, ?)
+ON CONFLICT (topic, "partition") DO UPDATE SET merged_offset = excluded.merged_offset, updated_at = excluded.updated_at`, w.topic, w.partition, w.to, started); err != nil {
+					return fmt.Errorf("warehouse: advance merge watermark: %w", err)
+				}
 			}
 			if err := sampleLags(ctx, conn, started, &res); err != nil {
 				return err
@@ -519,7 +561,7 @@ ON CONFLICT (topic, "partition") DO UPDATE SET merged_offset = excluded.merged_o
 		if res.NothingNew && !recordEmpty {
 			return nil
 		}
-		_, err := conn.ExecContext(ctx, `INSERT INTO ops.merge_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		_, err = conn.ExecContext(ctx, `INSERT INTO ops.merge_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			started, time.Now().UTC(), res.SourceEvents, res.Inserted, res.Updated, res.Unchanged, res.NothingNew)
 		if err != nil {
 			return fmt.Errorf("warehouse: record merge run: %w", err)
