@@ -85,11 +85,9 @@ func (w *ingestOrders) run(ctx workflow.Context) (params.IngestOrdersResult, err
 	}
 }
 
-// partitionWatch is how often a following ingest looks for new partitions.
-const partitionWatch = 30 * time.Second
-
 // follow runs one following LoadPartition per partition for FollowChunk,
-// starting loaders for partitions that appear meanwhile, then continues as
+// starting loaders for partitions that appear meanwhile (checked every
+// partition_watch), then continues as
 // new. The stop signal cancels the loaders, which finish their batch first.
 func (w *ingestOrders) follow(ctx workflow.Context) (params.IngestOrdersResult, error) {
 	cctx, cancel := workflow.WithCancel(ctx)
@@ -99,6 +97,9 @@ func (w *ingestOrders) follow(ctx workflow.Context) (params.IngestOrdersResult, 
 		cancel()
 	})
 	chunkEnd := workflow.Now(ctx).Add(w.in.FollowChunk.D())
+	// v1: a stop waits for the loaders' last batch and totals (runs recorded
+	// before returned at once and lost the counts of their last chunk).
+	waitLoaders := workflow.GetVersion(ctx, "follow-wait-for-loaders", workflow.DefaultVersion, 1) == 1
 	sel := workflow.NewSelector(ctx)
 	running := map[int]bool{} // lookups only: never iterated
 	pending := 0
@@ -110,7 +111,8 @@ func (w *ingestOrders) follow(ctx workflow.Context) (params.IngestOrdersResult, 
 		}
 		running[p] = true
 		pending++
-		f := workflow.ExecuteActivity(longActivity(cctx, left+5*time.Minute), acts.LoadPartition, w.loadParams(p, true, left))
+		actx := workflow.WithWaitForCancellation(longActivity(cctx, left+5*time.Minute), waitLoaders)
+		f := workflow.ExecuteActivity(actx, acts.LoadPartition, w.loadParams(p, true, left))
 		sel.AddFuture(f, func(f workflow.Future) {
 			pending--
 			var pr params.PartitionResult
@@ -131,7 +133,7 @@ func (w *ingestOrders) follow(ctx workflow.Context) (params.IngestOrdersResult, 
 	for pending > 0 {
 		if !watching && !w.stop && firstErr == nil {
 			watching = true
-			sel.AddFuture(workflow.NewTimer(cctx, partitionWatch), func(f workflow.Future) {
+			sel.AddFuture(workflow.NewTimer(cctx, w.in.PartitionWatch.D()), func(f workflow.Future) {
 				watching = false
 				if f.Get(ctx, nil) != nil || w.stop {
 					return

@@ -82,6 +82,18 @@ func (c *Client) EnsureTopic(ctx context.Context, topic string, partitions int) 
 	return nil
 }
 
+// AddPartitions grows topic to total partitions (Kafka never shrinks them).
+func (c *Client) AddPartitions(ctx context.Context, topic string, total int) error {
+	resp, err := c.c.CreatePartitions(ctx, &kafkago.CreatePartitionsRequest{Topics: []kafkago.TopicPartitionsConfig{{Name: topic, Count: int32(total)}}})
+	if err != nil {
+		return fmt.Errorf("kafka: grow %s to %d partitions: %w", topic, total, err)
+	}
+	if err := resp.Errors[topic]; err != nil {
+		return fmt.Errorf("kafka: grow %s to %d partitions: %w", topic, total, err)
+	}
+	return nil
+}
+
 // TopicMissingError means the topic does not exist on the cluster.
 type TopicMissingError struct{ Topic string }
 

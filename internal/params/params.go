@@ -328,6 +328,9 @@ type IngestOrdersInput struct {
 	// FollowChunk (follow mode) is how long one LoadPartition activity runs
 	// before the workflow continues as new. Default "10m".
 	FollowChunk Duration `json:"follow_chunk,omitempty"`
+	// PartitionWatch (follow mode) is how often the topic is checked for new
+	// partitions. Default "30s".
+	PartitionWatch Duration `json:"partition_watch,omitempty"`
 	// OffsetReset says what to do when a partition's stored offset is outside
 	// the broker's range (retention passed, topic recreated): "" stops with an
 	// OffsetOutOfRange error (never skipping or reloading silently);
@@ -382,6 +385,12 @@ func (in IngestOrdersInput) WithDefaults() (IngestOrdersInput, error) {
 	}
 	if in.FollowChunk == 0 {
 		in.FollowChunk = Duration(10 * time.Minute)
+	}
+	if in.PartitionWatch < 0 {
+		return in, invalid("partition_watch", "must be > 0, got %s", in.PartitionWatch.D())
+	}
+	if in.PartitionWatch == 0 {
+		in.PartitionWatch = Duration(30 * time.Second)
 	}
 	return in, nil
 }
