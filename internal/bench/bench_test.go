@@ -148,7 +148,7 @@ func BenchmarkPipeline(b *testing.B) {
 	dropIngest := float64(ir.Loaded+ir.Duplicates+ir.Rejected) / took.Seconds()
 	rss, _ := worker.PeakRSS()
 	if path := os.Getenv("BENCH_PROFILE"); path != "" {
-		if resp, err := http.Get("http://" + httpAddr + "/debug/pprof/heap"); err == nil {
+		if resp, err := http.Get("http://" + httpAddr + "/debug/pprof/heap?debug=1"); err == nil {
 			f, _ := os.Create(path + ".heap")
 			_, _ = io.Copy(f, resp.Body)
 			f.Close()
