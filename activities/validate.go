@@ -20,7 +20,7 @@ import (
 // FAIL means; the activity only fails when it cannot check.
 func (a *Activities) RunValidation(ctx context.Context, in params.ValidatePipelineInput) (params.ValidationReport, error) {
 	topic := a.topic("")
-	lag, lagErr := a.lag(ctx, topic)
+	lag, lagErr := a.Kafka.Lag(ctx, topic, a.WH.Offset)
 	rep, err := validation.Run(ctx, a.WH, validation.Options{Now: time.Now().UTC(), Topic: topic, Lag: lag, LagErr: lagErr, LagThreshold: in.LagThreshold})
 	if err != nil {
 		return rep, classify(err)
@@ -61,28 +61,4 @@ func (a *Activities) RecordPipelineRun(ctx context.Context, status string, resul
 	}
 	info := activity.GetInfo(ctx).WorkflowExecution
 	return a.WH.RecordPipelineRun(ctx, info.ID, info.RunID, status, body)
-}
-
-// lag measures each partition's end offset against the stored next offset.
-func (a *Activities) lag(ctx context.Context, topic string) ([]validation.PartitionLag, error) {
-	parts, err := a.Kafka.Partitions(ctx, topic)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]validation.PartitionLag, 0, len(parts))
-	for _, p := range parts {
-		first, end, err := a.Kafka.Bounds(ctx, topic, p)
-		if err != nil {
-			return nil, err
-		}
-		next, ok, err := a.WH.Offset(ctx, topic, p)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			next = first
-		}
-		out = append(out, validation.PartitionLag{Partition: p, End: end, Next: next})
-	}
-	return out, nil
 }

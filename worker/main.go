@@ -121,7 +121,7 @@ func run() error {
 		Metrics: m,
 	})
 
-	dash := &dashboard.Server{WH: wh, TemporalUIURL: cfg.TemporalUIURL, Namespace: ns, Lag: lagOf(kc, wh, cfg.KafkaTopic), Ready: []dashboard.Check{
+	dash := &dashboard.Server{WH: wh, TemporalUIURL: cfg.TemporalUIURL, Namespace: ns, Lag: func(ctx context.Context) ([]kafka.PartitionLag, error) { return kc.Lag(ctx, cfg.KafkaTopic, wh.Offset) }, Ready: []dashboard.Check{
 		{Name: "temporal", Fn: func(ctx context.Context) error {
 			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
@@ -158,33 +158,6 @@ func run() error {
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer scancel()
 	return srv.Shutdown(sctx)
-}
-
-// lagOf measures the topic's lag per partition for the dashboard: the end
-// offset against the next offset the warehouse will load.
-func lagOf(kc *kafka.Client, wh warehouse.Warehouse, topic string) func(context.Context) ([]dashboard.PartitionLag, error) {
-	return func(ctx context.Context) ([]dashboard.PartitionLag, error) {
-		parts, err := kc.Partitions(ctx, topic)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]dashboard.PartitionLag, 0, len(parts))
-		for _, p := range parts {
-			first, end, err := kc.Bounds(ctx, topic, p)
-			if err != nil {
-				return nil, err
-			}
-			next, ok, err := wh.Offset(ctx, topic, p)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				next = first
-			}
-			out = append(out, dashboard.PartitionLag{Partition: p, Lag: max(0, end-next)})
-		}
-		return out, nil
-	}
 }
 
 // mergeNudger signals-with-start the one nudged MergeOrders run.

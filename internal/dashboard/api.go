@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/params"
 )
 
@@ -70,25 +71,19 @@ type RecentOrder struct {
 	SoldAt    string  `json:"sold_at"`
 }
 
-// PartitionLag is one partition's lag for the health panel.
-type PartitionLag struct {
-	Partition int   `json:"partition"`
-	Lag       int64 `json:"lag"`
-}
-
 // Health is the pipeline panel.
 type Health struct {
-	Layers         map[string]int64 `json:"layers"`
-	EventsInPerS   float64          `json:"events_in_per_s"`
-	EventsOutPerS  float64          `json:"events_out_per_s"`
-	KafkaLag       []PartitionLag   `json:"kafka_lag"`
-	KafkaLagError  string           `json:"kafka_lag_error,omitempty"`
-	LastMerge      *MergeRun        `json:"last_merge,omitempty"`
-	LastValidation *ValidationRun   `json:"last_validation,omitempty"`
-	MergeRunsURL   string           `json:"merge_runs_url"`
-	ValidationURL  string           `json:"validation_runs_url"`
-	PipelineURL    string           `json:"pipeline_runs_url"`
-	TemporalUI     string           `json:"temporal_ui"`
+	Layers         map[string]int64     `json:"layers"`
+	EventsInPerS   float64              `json:"events_in_per_s"`
+	EventsOutPerS  float64              `json:"events_out_per_s"`
+	KafkaLag       []kafka.PartitionLag `json:"kafka_lag"`
+	KafkaLagError  string               `json:"kafka_lag_error,omitempty"`
+	LastMerge      *MergeRun            `json:"last_merge,omitempty"`
+	LastValidation *ValidationRun       `json:"last_validation,omitempty"`
+	MergeRunsURL   string               `json:"merge_runs_url"`
+	ValidationURL  string               `json:"validation_runs_url"`
+	PipelineURL    string               `json:"pipeline_runs_url"`
+	TemporalUI     string               `json:"temporal_ui"`
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, v any, err error) {
@@ -218,7 +213,7 @@ func (s *Server) apiHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := Health{Layers: sum.Layers, LastMerge: sum.LastMerge, LastValidation: sum.LastValidation, TemporalUI: sum.TemporalUI,
-		MergeRunsURL: s.runsURL("MergeOrders"), ValidationURL: s.runsURL("ValidatePipeline"), PipelineURL: s.runsURL("Pipeline"), KafkaLag: []PartitionLag{}}
+		MergeRunsURL: s.runsURL("MergeOrders"), ValidationURL: s.runsURL("ValidatePipeline"), PipelineURL: s.runsURL("Pipeline"), KafkaLag: []kafka.PartitionLag{}}
 	since := time.Now().Add(-time.Minute).UTC()
 	var in, out int64
 	if err := s.WH.QueryRow(ctx, `SELECT count(*) FROM raw.orders_events WHERE ingested_at >= ?`, since).Scan(&in); err != nil {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
@@ -29,7 +30,7 @@ type Server struct {
 	Namespace     string
 	Ready         []Check
 	// Lag measures Kafka lag per partition; nil hides it.
-	Lag func(ctx context.Context) ([]PartitionLag, error)
+	Lag func(ctx context.Context) ([]kafka.PartitionLag, error)
 }
 
 // Summary is the data behind the page.

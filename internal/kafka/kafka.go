@@ -182,6 +182,44 @@ func (c *Client) GroupOffsets(ctx context.Context, group, topic string, partitio
 	return out, nil
 }
 
+// PartitionLag is one partition's end offset against the next offset its
+// consumer will read.
+type PartitionLag struct {
+	Partition int   `json:"partition"`
+	End       int64 `json:"end"`
+	Next      int64 `json:"next"`
+	Lag       int64 `json:"lag"`
+}
+
+// StoredOffset returns a consumer's next offset of a partition; ok is false
+// when it never read it (it then starts at the first retained offset).
+// warehouse.Warehouse.Offset has this shape.
+type StoredOffset func(ctx context.Context, topic string, partition int) (next int64, ok bool, err error)
+
+// Lag measures every partition of topic against the offsets stored says.
+func (c *Client) Lag(ctx context.Context, topic string, stored StoredOffset) ([]PartitionLag, error) {
+	parts, err := c.Partitions(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartitionLag, 0, len(parts))
+	for _, p := range parts {
+		first, end, err := c.Bounds(ctx, topic, p)
+		if err != nil {
+			return nil, err
+		}
+		next, ok, err := stored(ctx, topic, p)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			next = first
+		}
+		out = append(out, PartitionLag{Partition: p, End: end, Next: next, Lag: max(0, end-next)})
+	}
+	return out, nil
+}
+
 // Message is one record to produce.
 type Message struct {
 	Key, Value []byte

@@ -75,6 +75,26 @@ func TestProduceReadCommit(t *testing.T) {
 	if total != 300 {
 		t.Fatalf("end offsets sum to %d, want 300", total)
 	}
+	// Lag: partition 0 never read (counts from its first offset), the others one behind.
+	lag, err := c.Lag(ctx, "orders", func(ctx context.Context, topic string, p int) (int64, bool, error) {
+		if p == 0 {
+			return 0, false, nil
+		}
+		_, end, err := c.Bounds(ctx, topic, p)
+		return end - 1, true, err
+	})
+	if err != nil || len(lag) != 3 {
+		t.Fatalf("lag %v %v", lag, err)
+	}
+	for _, l := range lag {
+		want := int64(1)
+		if l.Partition == 0 {
+			want = l.End
+		}
+		if l.End > 0 && l.Lag != want {
+			t.Fatalf("partition %d lag %d, want %d (%+v)", l.Partition, l.Lag, want, l)
+		}
+	}
 	got, err := c.GroupOffsets(ctx, "g", "orders", parts)
 	if err != nil {
 		t.Fatal(err)

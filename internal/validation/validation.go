@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
@@ -102,18 +103,12 @@ const MergeStaleAfter = 15 * time.Minute
 // DefaultLagThreshold is the per-partition lag (records) above which the lag check warns.
 const DefaultLagThreshold = 10000
 
-// PartitionLag is one partition's end offset against the stored next offset.
-type PartitionLag struct {
-	Partition int
-	End, Next int64
-}
-
 // Options are the inputs of Run besides the warehouse.
 type Options struct {
 	Now time.Time
 	// Topic, Lag and LagErr describe Kafka lag, measured by the caller.
 	Topic        string
-	Lag          []PartitionLag
+	Lag          []kafka.PartitionLag
 	LagErr       error
 	LagThreshold int64
 }
@@ -283,9 +278,8 @@ func kafkaLag(o Options) params.Check {
 	}
 	worst := int64(0)
 	for _, p := range o.Lag {
-		lag := p.End - p.Next
-		c.Figures[fmt.Sprintf("partition_%d", p.Partition)] = lag
-		worst = max(worst, lag)
+		c.Figures[fmt.Sprintf("partition_%d", p.Partition)] = p.Lag
+		worst = max(worst, p.Lag)
 	}
 	c.Figures["threshold"] = threshold
 	c.Status, c.Message = params.StatusPass, fmt.Sprintf("max lag %d records (threshold %d)", worst, threshold)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
@@ -69,7 +70,7 @@ func TestBrokenDataFails(t *testing.T) {
 		payload(1), old, old, payload(1), old, old, payload(2), old, old)
 	exec(`INSERT INTO prod.orders VALUES (1,1,1000,-1,1.00,5.00,'paid',?, 'e1',1,?), (3,99,5,1,-2.00,-2.00,'paid',?, 'e3',1,?)`, old, now, now.Add(48*time.Hour), now)
 	exec(`INSERT INTO raw.orders_events_rejected VALUES ('t',0,9,NULL,'{','invalid_json','bad',?)`, now)
-	rep, err := Run(ctx, d, Options{Now: now, Lag: []PartitionLag{{Partition: 0, End: 50000, Next: 10}}})
+	rep, err := Run(ctx, d, Options{Now: now, Lag: []kafka.PartitionLag{{Partition: 0, End: 50000, Next: 10, Lag: 49990}}})
 	if err != nil {
 		t.Fatal(err)
 	}
