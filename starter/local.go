@@ -74,7 +74,7 @@ func cmdMonitor(ctx context.Context, args []string, out io.Writer) error {
 			val = s.LastValidation.Status
 		}
 		fmt.Fprintf(out, "%s  orders %d  revenue %.2f  AOV %.2f  RAW %d  rejects %d  PROD %d  validation %s\n",
-			s.GeneratedAt, s.Orders, s.Revenue, s.AvgOrderValue, s.Layers["raw_events"], s.Layers["raw_rejected"], s.Layers["prod_orders"], val)
+			s.GeneratedAt, s.Orders, s.Revenue, s.AvgOrderValue, s.Layers.RawEvents, s.Layers.RawRejected, s.Layers.ProdOrders, val)
 		if *once {
 			return nil
 		}

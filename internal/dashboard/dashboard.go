@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dropflow/dropflow/internal/kafka"
+	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
@@ -35,16 +36,16 @@ type Server struct {
 
 // Summary is the data behind the page.
 type Summary struct {
-	GeneratedAt    string           `json:"generated_at"`
-	Layers         map[string]int64 `json:"layers"`
-	Orders         int64            `json:"orders"`
-	Revenue        float64          `json:"revenue"`
-	Customers      int64            `json:"unique_customers"`
-	Products       int64            `json:"unique_products"`
-	AvgOrderValue  float64          `json:"average_order_value"`
-	LastMerge      *MergeRun        `json:"last_merge,omitempty"`
-	LastValidation *ValidationRun   `json:"last_validation,omitempty"`
-	TemporalUI     string           `json:"temporal_ui"`
+	GeneratedAt    string             `json:"generated_at"`
+	Layers         params.LayerCounts `json:"layers"`
+	Orders         int64              `json:"orders"`
+	Revenue        float64            `json:"revenue"`
+	Customers      int64              `json:"unique_customers"`
+	Products       int64              `json:"unique_products"`
+	AvgOrderValue  float64            `json:"average_order_value"`
+	LastMerge      *MergeRun          `json:"last_merge,omitempty"`
+	LastValidation *ValidationRun     `json:"last_validation,omitempty"`
+	TemporalUI     string             `json:"temporal_ui"`
 }
 
 // MergeRun is the newest OPS.merge_runs row.
@@ -94,34 +95,19 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // Load reads the summary from the warehouse.
 func (s *Server) Load(ctx context.Context) (Summary, error) {
-	sum := Summary{GeneratedAt: time.Now().UTC().Format(time.RFC3339), Layers: map[string]int64{}, TemporalUI: s.TemporalUIURL + "/namespaces/" + s.Namespace + "/workflows"}
-	for _, l := range []struct{ name, q string }{
-		{"raw_events", "SELECT count(*) FROM raw.orders_events"},
-		{"raw_rejected", "SELECT count(*) FROM raw.orders_events_rejected"},
-		{"prod_orders", "SELECT count(*) FROM prod.orders"},
-		{"prod_customers", "SELECT count(*) FROM prod.customers"},
-		{"prod_inventory", "SELECT count(*) FROM prod.inventory"},
-	} {
-		n, err := warehouse.CountInt(ctx, s.WH, l.q)
-		if err != nil {
-			return sum, err
-		}
-		sum.Layers[l.name] = n
+	sum := Summary{GeneratedAt: time.Now().UTC().Format(time.RFC3339), TemporalUI: s.TemporalUIURL + "/namespaces/" + s.Namespace + "/workflows"}
+	var err error
+	if sum.Layers, err = warehouse.Layers(ctx, s.WH); err != nil {
+		return sum, err
 	}
-	var revenue, aov *float64
-	if err := s.WH.QueryRow(ctx, `SELECT count(*), CAST(sum(total_amount) AS DOUBLE), count(DISTINCT customer_id), count(DISTINCT product_id), CAST(avg(total_amount) AS DOUBLE) FROM prod.orders`).
-		Scan(&sum.Orders, &revenue, &sum.Customers, &sum.Products, &aov); err != nil {
-		return sum, fmt.Errorf("dashboard: KPIs: %w", err)
+	k, err := s.kpis(ctx, time.Unix(0, 0).UTC())
+	if err != nil {
+		return sum, err
 	}
-	if revenue != nil {
-		sum.Revenue = *revenue
-	}
-	if aov != nil {
-		sum.AvgOrderValue = *aov
-	}
+	sum.Orders, sum.Revenue, sum.Customers, sum.Products, sum.AvgOrderValue = k.Orders, k.Revenue, k.Customers, k.Products, k.AvgOrderValue
 	var m MergeRun
 	var fin time.Time
-	err := s.WH.QueryRow(ctx, `SELECT finished_at, inserted, updated, nothing_new FROM ops.merge_runs ORDER BY finished_at DESC LIMIT 1`).Scan(&fin, &m.Inserted, &m.Updated, &m.NothingNew)
+	err = s.WH.QueryRow(ctx, `SELECT finished_at, inserted, updated, nothing_new FROM ops.merge_runs ORDER BY finished_at DESC LIMIT 1`).Scan(&fin, &m.Inserted, &m.Updated, &m.NothingNew)
 	if err == nil {
 		m.FinishedAt = fin.UTC().Format(time.RFC3339)
 		sum.LastMerge = &m
@@ -130,9 +116,14 @@ func (s *Server) Load(ctx context.Context) (Summary, error) {
 	}
 	var v ValidationRun
 	var ran time.Time
-	err = s.WH.QueryRow(ctx, `SELECT ran_at, status, failed, warned FROM ops.validation_runs ORDER BY ran_at DESC LIMIT 1`).Scan(&ran, &v.Status, &v.Failed, &v.Warned)
+	var report string
+	err = s.WH.QueryRow(ctx, `SELECT ran_at, status, failed, warned, CAST(report AS VARCHAR) FROM ops.validation_runs ORDER BY ran_at DESC LIMIT 1`).Scan(&ran, &v.Status, &v.Failed, &v.Warned, &report)
 	if err == nil {
 		v.RanAt = ran.UTC().Format(time.RFC3339)
+		var rep params.ValidationReport
+		if json.Unmarshal([]byte(report), &rep) == nil {
+			v.Failing = rep.FailingChecks()
+		}
 		sum.LastValidation = &v
 	} else if !isNoRows(err) {
 		return sum, fmt.Errorf("dashboard: last validation: %w", err)

@@ -108,7 +108,7 @@ func TestSummaryFigures(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &sum); err != nil {
 		t.Fatal(err)
 	}
-	if sum.Orders != 2 || sum.Revenue != 25.5 || sum.Customers != 2 || sum.Products != 1 || sum.AvgOrderValue != 12.75 || sum.Layers["prod_orders"] != 2 {
+	if sum.Orders != 2 || sum.Revenue != 25.5 || sum.Customers != 2 || sum.Products != 1 || sum.AvgOrderValue != 12.75 || sum.Layers.ProdOrders != 2 {
 		t.Fatalf("summary %+v", sum)
 	}
 }
@@ -120,5 +120,24 @@ func TestReadyzNamesTheFailingDependency(t *testing.T) {
 	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "kafka") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestHealthNamesTheFailingChecks(t *testing.T) {
+	s, d := server(t)
+	rep := `{"status":"FAIL","checks":[{"name":"prod_negative_price","status":"FAIL"},{"name":"freshness","status":"WARN"}]}`
+	rows, err := d.Query(context.Background(), `INSERT INTO ops.validation_runs VALUES ('r1', ?, 'FAIL', 0, 1, 1, ?)`, time.Now().UTC(), rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/health", nil))
+	var h Health
+	if err := json.Unmarshal(rec.Body.Bytes(), &h); err != nil {
+		t.Fatalf("%v %s", err, rec.Body)
+	}
+	if h.LastValidation == nil || h.LastValidation.Status != "FAIL" || strings.Join(h.LastValidation.Failing, ",") != "prod_negative_price" {
+		t.Fatalf("last validation %+v", h.LastValidation)
 	}
 }

@@ -141,23 +141,11 @@ func Run(ctx context.Context, wh warehouse.Warehouse, o Options) (params.Validat
 		rep.Checks = append(rep.Checks, c)
 	}
 	rep.Checks = append(rep.Checks, kafkaLag(o))
-	counts := []struct {
-		dst *int64
-		q   string
-	}{
-		{&rep.Counts.RawEvents, "SELECT count(*) FROM raw.orders_events"},
-		{&rep.Counts.RawRejected, "SELECT count(*) FROM raw.orders_events_rejected"},
-		{&rep.Counts.ProdOrders, "SELECT count(*) FROM prod.orders"},
-		{&rep.Counts.ProdCustomers, "SELECT count(*) FROM prod.customers"},
-		{&rep.Counts.ProdInventory, "SELECT count(*) FROM prod.inventory"},
+	counts, err := warehouse.Layers(ctx, wh)
+	if err != nil {
+		return rep, fmt.Errorf("validation: %w", err)
 	}
-	for _, c := range counts {
-		n, err := warehouse.CountInt(ctx, wh, c.q)
-		if err != nil {
-			return rep, fmt.Errorf("validation: layer counts: %w", err)
-		}
-		*c.dst = n
-	}
+	rep.Counts = counts
 	for _, c := range rep.Checks {
 		rep.Summary.Total++
 		switch c.Status {

@@ -106,6 +106,28 @@ func CountInt(ctx context.Context, w Warehouse, query string, args ...any) (int6
 	return n.Int64, nil
 }
 
+// Layers counts the rows of each warehouse layer.
+func Layers(ctx context.Context, w Warehouse) (params.LayerCounts, error) {
+	var c params.LayerCounts
+	for _, l := range []struct {
+		dst *int64
+		q   string
+	}{
+		{&c.RawEvents, "SELECT count(*) FROM raw.orders_events"},
+		{&c.RawRejected, "SELECT count(*) FROM raw.orders_events_rejected"},
+		{&c.ProdOrders, "SELECT count(*) FROM prod.orders"},
+		{&c.ProdCustomers, "SELECT count(*) FROM prod.customers"},
+		{&c.ProdInventory, "SELECT count(*) FROM prod.inventory"},
+	} {
+		n, err := CountInt(ctx, w, l.q)
+		if err != nil {
+			return c, fmt.Errorf("warehouse: layer counts: %w", err)
+		}
+		*l.dst = n
+	}
+	return c, nil
+}
+
 // IsSchemaMissing reports whether err says a schema object does not exist:
 // the schema was never deployed (or was dropped), which no retry can fix.
 func IsSchemaMissing(err error) bool {
