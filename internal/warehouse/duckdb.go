@@ -161,10 +161,18 @@ func (d *DuckDB) InitOffset(ctx context.Context, topic string, partition int, ne
 
 // ResetOffset moves a stored offset, fenced on its current value.
 func (d *DuckDB) ResetOffset(ctx context.Context, topic string, partition int, from, to int64) error {
-	r, err := d.db.ExecContext(ctx, `UPDATE ops.kafka_offsets SET next_offset = ?, updated_at = ? WHERE topic = ? AND "partition" = ? AND next_offset = ?`,
-		to, time.Now().UTC(), topic, partition, from)
+	return moveOffset(ctx, d.db, topic, partition, from, to, time.Now().UTC())
+}
+
+// moveOffset sets a partition's next offset to `to` only if it is still
+// `from`; otherwise another loader owns the partition and it returns ErrFenced.
+func moveOffset(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, topic string, partition int, from, to int64, at time.Time) error {
+	r, err := db.ExecContext(ctx, `UPDATE ops.kafka_offsets SET next_offset = ?, updated_at = ? WHERE topic = ? AND "partition" = ? AND next_offset = ?`,
+		to, at, topic, partition, from)
 	if err != nil {
-		return fmt.Errorf("warehouse: reset offset of %s/%d: %w", topic, partition, err)
+		return fmt.Errorf("warehouse: move offset of %s/%d: %w", topic, partition, err)
 	}
 	if n, _ := r.RowsAffected(); n != 1 {
 		return ErrFenced
@@ -222,13 +230,8 @@ func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
 	now := time.Now().UTC()
 	err := d.withTx(ctx, func(conn *sql.Conn) error {
 		// Fence first: if another loader advanced this partition, write nothing.
-		r, err := conn.ExecContext(ctx, `UPDATE ops.kafka_offsets SET next_offset = ?, updated_at = ? WHERE topic = ? AND "partition" = ? AND next_offset = ?`,
-			b.NextOffset, now, b.Topic, b.Partition, b.FromOffset)
-		if err != nil {
-			return fmt.Errorf("warehouse: advance offset of %s/%d: %w", b.Topic, b.Partition, err)
-		}
-		if n, _ := r.RowsAffected(); n != 1 {
-			return ErrFenced
+		if err := moveOffset(ctx, conn, b.Topic, b.Partition, b.FromOffset, b.NextOffset, now); err != nil {
+			return err
 		}
 		if len(b.Events) > 0 {
 			fresh, err := d.newEvents(ctx, conn, b.Events)

@@ -153,6 +153,10 @@ func TestLoadBatchExactlyOnce(t *testing.T) {
 	if n := count(t, d, "SELECT count(*) FROM raw.orders_events WHERE kafka_offset = 5"); n != 0 {
 		t.Fatal("fenced batch left rows behind")
 	}
+	// A reset from a stale offset is fenced the same way.
+	if err := d.ResetOffset(ctx, "t", 0, 3, 0); !errors.Is(err, ErrFenced) {
+		t.Fatalf("stale reset: want ErrFenced, got %v", err)
+	}
 }
 
 func TestLoadBatchRollsBackRowsWithOffset(t *testing.T) {
