@@ -57,25 +57,29 @@ func (w *pipeline) setup(ctx workflow.Context, in params.PipelineInput) error {
 	})
 }
 
+// enter records the step the pipeline is in, for its progress query and the
+// DropflowStage search attribute.
+func (w *pipeline) enter(ctx workflow.Context, stage string) {
+	w.stage = stage
+	markStage(ctx, stage)
+}
+
 func (w *pipeline) child(ctx workflow.Context, workflowType string) workflow.Context {
 	return workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: names.ChildID(w.id, workflowType), TaskQueue: names.TaskQueue})
 }
 
 func (w *pipeline) run(ctx workflow.Context) (params.PipelineResult, error) {
-	w.stage = names.DeploySchema
-	markStage(ctx, w.stage)
+	w.enter(ctx, names.DeploySchema)
 	if err := workflow.ExecuteChildWorkflow(w.child(ctx, names.DeploySchema), DeploySchema, params.DeploySchemaInput{}).Get(ctx, &w.res.Schema); err != nil {
 		return w.res, err
 	}
-	w.stage = names.SeedData
-	markStage(ctx, w.stage)
+	w.enter(ctx, names.SeedData)
 	seedIn := params.SeedDataInput{Seed: w.in.Seed, Customers: w.in.Customers, Products: w.in.Products, Orders: w.in.Orders, AsOf: w.in.AsOf}
 	if err := workflow.ExecuteChildWorkflow(w.child(ctx, names.SeedData), SeedData, seedIn).Get(ctx, &w.res.Seed); err != nil {
 		return w.res, err
 	}
 
-	w.stage = names.ProduceOrders + "+" + names.IngestOrders
-	markStage(ctx, w.stage)
+	w.enter(ctx, names.ProduceOrders+"+"+names.IngestOrders)
 	ingest := workflow.ExecuteChildWorkflow(w.child(ctx, names.IngestOrders), IngestOrders,
 		params.IngestOrdersInput{Mode: params.ModeDrain, AwaitDrainSignal: true, BatchRecords: w.in.BatchRecords})
 	if err := ingest.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
@@ -95,17 +99,14 @@ func (w *pipeline) run(ctx workflow.Context) (params.PipelineResult, error) {
 		return w.res, ingestErr
 	}
 
-	w.stage = names.MergeOrders
-	markStage(ctx, w.stage)
+	w.enter(ctx, names.MergeOrders)
 	if err := workflow.ExecuteChildWorkflow(w.child(ctx, names.MergeOrders), MergeOrders, params.MergeOrdersInput{}).Get(ctx, &w.res.Merge); err != nil {
 		return w.res, err
 	}
-	w.stage = names.ValidatePipeline
-	markStage(ctx, w.stage)
+	w.enter(ctx, names.ValidatePipeline)
 	if err := workflow.ExecuteChildWorkflow(w.child(ctx, names.ValidatePipeline), ValidatePipeline, params.ValidatePipelineInput{}).Get(ctx, &w.res.Validation); err != nil {
 		return w.res, err
 	}
-	w.stage = "done"
-	markStage(ctx, w.stage)
+	w.enter(ctx, "done")
 	return w.res, nil
 }

@@ -19,6 +19,14 @@ func (s *stack) killWorker() {
 	s.worker = nil
 }
 
+// deploySchema runs DeploySchema on the stack and waits for it.
+func (s *stack) deploySchema(ctx context.Context) {
+	s.t.Helper()
+	if err := execute(s.t, s.client, "schema", names.DeploySchema, params.DeploySchemaInput{}).Get(ctx, nil); err != nil {
+		s.t.Fatalf("deploy schema: %v", err)
+	}
+}
+
 func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
@@ -50,9 +58,7 @@ func TestKillWorkerMidReplayAndMidDrain(t *testing.T) {
 	defer cancel()
 	const orders = 20000
 
-	if err := execute(t, s.client, "schema", names.DeploySchema, params.DeploySchemaInput{}).Get(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	s.deploySchema(ctx)
 	var seed params.SeedDataResult
 	if err := execute(t, s.client, "seed", names.SeedData, params.SeedDataInput{Orders: orders}).Get(ctx, &seed); err != nil {
 		t.Fatal(err)
@@ -157,9 +163,7 @@ func TestIngestWaitsForTheBroker(t *testing.T) {
 	s.broker.Close() // its log stays in the data dir
 
 	s.startWorker()
-	if err := execute(t, s.client, "schema", names.DeploySchema, params.DeploySchemaInput{}).Get(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	s.deploySchema(ctx)
 	ingest := execute(t, s.client, "ingest-no-broker", names.IngestOrders, params.IngestOrdersInput{})
 	time.Sleep(3 * time.Second)
 	select {

@@ -19,9 +19,7 @@ func TestFollowPicksUpANewPartition(t *testing.T) {
 	s.startWorker()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := execute(t, s.client, "schema", names.DeploySchema, params.DeploySchemaInput{}).Get(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	s.deploySchema(ctx)
 	kc, err := kafka.NewClient(s.brokerAddr)
 	if err != nil {
 		t.Fatal(err)

@@ -18,9 +18,7 @@ func TestSteerAStreamFromTheStarter(t *testing.T) {
 	s.startWorker()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := execute(t, s.client, "schema", names.DeploySchema, params.DeploySchemaInput{}).Get(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	s.deploySchema(ctx)
 	if err := execute(t, s.client, "seed", names.SeedData, params.SeedDataInput{Orders: 100}).Get(ctx, nil); err != nil {
 		t.Fatal(err)
 	}

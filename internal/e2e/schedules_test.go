@@ -7,9 +7,6 @@ import (
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
-
-	"github.com/dropflow/dropflow/internal/names"
-	"github.com/dropflow/dropflow/internal/params"
 )
 
 // TestSchedulesReplaceCron applies the schedules from the starter, sees them
@@ -19,9 +16,7 @@ func TestSchedulesReplaceCron(t *testing.T) {
 	s.startWorker()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if err := execute(t, s.client, "schema", names.DeploySchema, params.DeploySchemaInput{}).Get(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
+	s.deploySchema(ctx)
 	out, code := s.starter("schedules", "apply", "--merge-every", "2s", "--validate-every", "3s")
 	if code != 0 || !strings.Contains(out, "dropflow-merge") || !strings.Contains(out, "created") {
 		t.Fatalf("apply: %d %s", code, out)
