@@ -28,6 +28,9 @@ func (a *Activities) seedFile(name string) string {
 // source yields the chunk's events in order; io.EOF ends a replay.
 type source interface {
 	next(producedAt time.Time) (events.Event, error)
+	// offset is where a later chunk resumes reading (the replay CSV's byte
+	// offset after the last event; 0 for a stream, which needs none).
+	offset() int64
 	close()
 }
 
@@ -40,7 +43,8 @@ func (s replaySource) next(now time.Time) (events.Event, error) {
 	}
 	return events.NewOrderCreated(o, events.SourceReplay, now), nil
 }
-func (s replaySource) close() { s.r.Close() }
+func (s replaySource) offset() int64 { return s.r.Offset() }
+func (s replaySource) close()        { s.r.Close() }
 
 type streamSource struct {
 	s datagen.Stream
@@ -52,7 +56,8 @@ func (s *streamSource) next(now time.Time) (events.Event, error) {
 	s.n++
 	return ev, nil
 }
-func (s *streamSource) close() {}
+func (s *streamSource) offset() int64 { return 0 }
+func (s *streamSource) close()        {}
 
 // ProduceChunk sends events [Position+done, Position+Count) of the replay CSV
 // or the synthetic stream, within MaxDuration. It heartbeats the number of
@@ -60,37 +65,26 @@ func (s *streamSource) close() {}
 // most the last unacknowledged write is resent, with the same event_ids.
 func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
 	res := params.ProduceChunkResult{Topic: a.topic(p.Topic), Attempt: int(activity.GetInfo(ctx).Attempt)}
-	var hb chunkHeartbeat
+	// Resume after what an earlier attempt got acknowledged: event
+	// Position+Sent, at the byte offset that attempt heartbeated.
+	start, byteOffset := p.Position, p.ByteOffset
 	if activity.HasHeartbeatDetails(ctx) {
+		var hb chunkHeartbeat
 		if err := activity.GetHeartbeatDetails(ctx, &hb); err != nil {
 			return res, fmt.Errorf("read heartbeat: %w", err)
 		}
 		res.Sent = hb.Sent
-		if hb.ByteOffset > 0 {
-			p.ByteOffset = hb.ByteOffset
-			p.Position += int64(hb.Sent)
-			hb.Sent = 0 // the byte offset already points past them
-		}
+		start, byteOffset = p.Position+int64(hb.Sent), hb.ByteOffset
 	}
-	src, err := a.openSource(&p, &res)
+	src, err := a.openSource(p, start, byteOffset, &res)
+	if errors.Is(err, io.EOF) {
+		res.EOF = true
+		return res, nil
+	}
 	if err != nil {
 		return res, classify(err)
 	}
 	defer src.close()
-	if rs, ok := src.(replaySource); ok {
-		skip := int(p.Position) + hb.Sent
-		if p.ByteOffset > 0 {
-			skip = hb.Sent // opened at the byte offset of row Position
-		}
-		if err := rs.r.Skip(skip); errors.Is(err, io.EOF) {
-			res.EOF = true
-			return res, nil
-		} else if err != nil {
-			return res, classify(err)
-		}
-	} else {
-		src.(*streamSource).n = p.Position + int64(res.Sent)
-	}
 
 	batch := sendBatch
 	var limiter *rate.Limiter
@@ -144,16 +138,10 @@ func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkPara
 		}
 		res.Sent += len(msgs)
 		a.Metrics.Produced.Add(float64(len(msgs)))
-		beat := chunkHeartbeat{Sent: res.Sent}
-		if rs, ok := src.(replaySource); ok {
-			res.NextByteOffset = rs.r.Offset()
-			beat.ByteOffset = res.NextByteOffset
-		}
-		activity.RecordHeartbeat(ctx, beat)
+		res.NextByteOffset = src.offset()
+		activity.RecordHeartbeat(ctx, chunkHeartbeat{Sent: res.Sent, ByteOffset: res.NextByteOffset})
 	}
-	if rs, ok := src.(replaySource); ok {
-		res.NextByteOffset = rs.r.Offset()
-	}
+	res.NextByteOffset = src.offset()
 	return res, nil
 }
 
@@ -164,14 +152,23 @@ type chunkHeartbeat struct {
 	ByteOffset int64 `json:"byte_offset,omitempty"`
 }
 
-func (a *Activities) openSource(p *params.ProduceChunkParams, res *params.ProduceChunkResult) (source, error) {
+// openSource opens the replay CSV or the stream at event `start`; a replay
+// seeks to byteOffset when it is known (the offset of row start), else skips
+// rows. io.EOF means the CSV ends before start.
+func (a *Activities) openSource(p params.ProduceChunkParams, start, byteOffset int64, res *params.ProduceChunkResult) (source, error) {
 	if p.Mode != params.ModeStream {
 		if p.OrdersCSV == "" {
 			p.OrdersCSV = a.seedFile(datagen.OrdersFile)
 		}
-		r, err := datagen.OpenOrdersAt(p.OrdersCSV, p.ByteOffset, int(p.Position))
+		r, err := datagen.OpenOrdersAt(p.OrdersCSV, byteOffset, int(start))
 		if err != nil {
 			return nil, err
+		}
+		if byteOffset == 0 {
+			if err := r.Skip(int(start)); err != nil {
+				r.Close()
+				return nil, err
+			}
 		}
 		return replaySource{r: r}, nil
 	}
@@ -198,10 +195,10 @@ func (a *Activities) openSource(p *params.ProduceChunkParams, res *params.Produc
 			p.FirstOrderID = int64(spec.Orders) + 1
 		}
 	}
-	start, err := time.Parse(time.RFC3339Nano, p.StreamStart)
+	streamStart, err := time.Parse(time.RFC3339Nano, p.StreamStart)
 	if err != nil {
 		return nil, &params.InvalidInputError{Field: "stream_start", Reason: err.Error()}
 	}
 	res.Customers, res.FirstOrderID = p.Customers, p.FirstOrderID
-	return &streamSource{s: datagen.Stream{Seed: p.Seed, FirstOrderID: p.FirstOrderID, Customers: p.Customers, Prices: prices, Start: start, Spacing: p.Spacing.D()}}, nil
+	return &streamSource{n: start, s: datagen.Stream{Seed: p.Seed, FirstOrderID: p.FirstOrderID, Customers: p.Customers, Prices: prices, Start: streamStart, Spacing: p.Spacing.D()}}, nil
 }
