@@ -11,6 +11,7 @@ import (
 
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
 // Ranges the selector offers; anything else is refused.
@@ -207,19 +208,29 @@ ORDER BY o.sold_at DESC, o.order_id DESC LIMIT ?`, limit)
 	s.writeJSON(w, out, wrap("recent orders", rows.Err()))
 }
 
+// workflowsURL is the namespace's workflow list in the Temporal Web UI.
+func (s *Server) workflowsURL() string {
+	return s.TemporalUIURL + "/namespaces/" + s.Namespace + "/workflows"
+}
+
+// runsURL lists the runs of one workflow type in the Web UI.
 func (s *Server) runsURL(workflowType string) string {
-	q := url.QueryEscape(fmt.Sprintf(`WorkflowType="%s"`, workflowType))
-	return fmt.Sprintf("%s/namespaces/%s/workflows?query=%s", s.TemporalUIURL, s.Namespace, q)
+	return s.workflowsURL() + "?query=" + url.QueryEscape(fmt.Sprintf(`WorkflowType="%s"`, workflowType))
 }
 
 func (s *Server) apiHealth(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sum, err := s.Load(ctx)
+	layers, err := warehouse.Layers(ctx, s.WH)
 	if err != nil {
 		s.writeJSON(w, nil, err)
 		return
 	}
-	h := Health{Layers: sum.Layers, LastMerge: sum.LastMerge, LastValidation: sum.LastValidation, TemporalUI: sum.TemporalUI,
+	lastMerge, lastValidation, err := s.lastRuns(ctx)
+	if err != nil {
+		s.writeJSON(w, nil, err)
+		return
+	}
+	h := Health{Layers: layers, LastMerge: lastMerge, LastValidation: lastValidation, TemporalUI: s.workflowsURL(),
 		MergeRunsURL: s.runsURL("MergeOrders"), ValidationURL: s.runsURL("ValidatePipeline"), PipelineURL: s.runsURL("Pipeline"), KafkaLag: []kafka.PartitionLag{}}
 	since := time.Now().Add(-time.Minute).UTC()
 	var in, out int64

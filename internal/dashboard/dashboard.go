@@ -95,7 +95,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // Load reads the summary from the warehouse.
 func (s *Server) Load(ctx context.Context) (Summary, error) {
-	sum := Summary{GeneratedAt: time.Now().UTC().Format(time.RFC3339), TemporalUI: s.TemporalUIURL + "/namespaces/" + s.Namespace + "/workflows"}
+	sum := Summary{GeneratedAt: time.Now().UTC().Format(time.RFC3339), TemporalUI: s.workflowsURL()}
 	var err error
 	if sum.Layers, err = warehouse.Layers(ctx, s.WH); err != nil {
 		return sum, err
@@ -105,14 +105,21 @@ func (s *Server) Load(ctx context.Context) (Summary, error) {
 		return sum, err
 	}
 	sum.Orders, sum.Revenue, sum.Customers, sum.Products, sum.AvgOrderValue = k.Orders, k.Revenue, k.Customers, k.Products, k.AvgOrderValue
+	sum.LastMerge, sum.LastValidation, err = s.lastRuns(ctx)
+	return sum, err
+}
+
+// lastRuns reads the newest merge and validation runs; nil when none ran.
+func (s *Server) lastRuns(ctx context.Context) (*MergeRun, *ValidationRun, error) {
+	var lastMerge *MergeRun
 	var m MergeRun
 	var fin time.Time
-	err = s.WH.QueryRow(ctx, `SELECT finished_at, inserted, updated, nothing_new FROM ops.merge_runs ORDER BY finished_at DESC LIMIT 1`).Scan(&fin, &m.Inserted, &m.Updated, &m.NothingNew)
+	err := s.WH.QueryRow(ctx, `SELECT finished_at, inserted, updated, nothing_new FROM ops.merge_runs ORDER BY finished_at DESC LIMIT 1`).Scan(&fin, &m.Inserted, &m.Updated, &m.NothingNew)
 	if err == nil {
 		m.FinishedAt = fin.UTC().Format(time.RFC3339)
-		sum.LastMerge = &m
+		lastMerge = &m
 	} else if !isNoRows(err) {
-		return sum, fmt.Errorf("dashboard: last merge: %w", err)
+		return nil, nil, fmt.Errorf("dashboard: last merge: %w", err)
 	}
 	var v ValidationRun
 	var ran time.Time
@@ -124,11 +131,11 @@ func (s *Server) Load(ctx context.Context) (Summary, error) {
 		if json.Unmarshal([]byte(report), &rep) == nil {
 			v.Failing = rep.FailingChecks()
 		}
-		sum.LastValidation = &v
+		return lastMerge, &v, nil
 	} else if !isNoRows(err) {
-		return sum, fmt.Errorf("dashboard: last validation: %w", err)
+		return nil, nil, fmt.Errorf("dashboard: last validation: %w", err)
 	}
-	return sum, nil
+	return lastMerge, nil, nil
 }
 
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
