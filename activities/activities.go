@@ -50,15 +50,14 @@ type Nudger interface {
 
 // Error types of non-retryable failures; a workflow or user can match on them.
 const (
-	ErrInvalidInput      = "InvalidInput"
-	ErrChecksumMismatch  = "SchemaChecksumMismatch"
-	ErrTopicMissing      = "TopicMissing"
-	ErrOffsetOutOfRange  = "OffsetOutOfRange"
-	ErrPartitionFenced   = "PartitionFenced"
-	ErrValidationFailed  = "ValidationFailed"
-	ErrWarehouseLocked   = "WarehouseLocked"
-	ErrUnsupportedConfig = "UnsupportedConfig"
-	ErrSchemaMissing     = "SchemaMissing"
+	ErrInvalidInput     = "InvalidInput"
+	ErrChecksumMismatch = "SchemaChecksumMismatch"
+	ErrTopicMissing     = "TopicMissing"
+	ErrOffsetOutOfRange = "OffsetOutOfRange"
+	ErrPartitionFenced  = "PartitionFenced"
+	ErrValidationFailed = "ValidationFailed"
+	ErrWarehouseLocked  = "WarehouseLocked"
+	ErrSchemaMissing    = "SchemaMissing"
 )
 
 // classify turns errors that no retry can fix into non-retryable application

@@ -475,8 +475,8 @@ type MergeOrdersResult struct {
 	Unchanged int64 `json:"unchanged"`
 	// NothingNew is true when the merge skipped because RAW had no new events.
 	NothingNew bool `json:"nothing_new"`
-	// Merges is how many merges the run made (a nudged run merges again for
-	// nudges received meanwhile).
+	// Merges is how many merge transactions the result folds in (a nudged run
+	// merges again for nudges received meanwhile; a large backlog merges in windows).
 	Merges int `json:"merges,omitempty"`
 	// LagSample holds produced_at → merged seconds of up to 1000 merged
 	// events, for the freshness metric; never sent through Temporal.
@@ -489,7 +489,8 @@ func (r *MergeOrdersResult) Add(o MergeOrdersResult) {
 	r.Inserted += o.Inserted
 	r.Updated += o.Updated
 	r.Unchanged += o.Unchanged
-	r.NothingNew = r.Merges == 0 && o.NothingNew || r.NothingNew && o.NothingNew
+	// Nothing new only if every merge folded in found nothing.
+	r.NothingNew = (r.Merges == 0 || r.NothingNew) && o.NothingNew
 	r.Merges++
 }
 

@@ -470,16 +470,9 @@ func (d *DuckDB) MergeOrders(ctx context.Context) (params.MergeOrdersResult, err
 		if err != nil {
 			return total, err
 		}
-		if i == 0 {
-			total = res
-		} else {
-			total.SourceEvents += res.SourceEvents
-			total.Inserted += res.Inserted
-			total.Updated += res.Updated
-			total.Unchanged += res.Unchanged
-			if room := 1000 - len(total.LagSample); room > 0 {
-				total.LagSample = append(total.LagSample, res.LagSample[:min(room, len(res.LagSample))]...)
-			}
+		total.Add(res)
+		if room := 1000 - len(total.LagSample); room > 0 {
+			total.LagSample = append(total.LagSample, res.LagSample[:min(room, len(res.LagSample))]...)
 		}
 		if res.NothingNew {
 			break
