@@ -72,6 +72,7 @@ func classify(err error) error {
 		cm  *warehouse.ChecksumMismatchError
 		tm  *kafka.TopicMissingError
 		le  *warehouse.LockedError
+		qe  *warehouse.QueryError
 	)
 	switch {
 	case errors.As(err, &inv), errors.As(err, &csv), errors.Is(err, os.ErrNotExist), errors.Is(err, os.ErrPermission):
@@ -83,7 +84,10 @@ func classify(err error) error {
 	case errors.As(err, &le):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrWarehouseLocked, err)
 	case warehouse.IsSchemaMissing(err):
-		return temporal.NewNonRetryableApplicationError(err.Error()+" (the warehouse schema is not deployed: run DeploySchema, e.g. `starter deploy-schema --wait`)", ErrSchemaMissing, err)
+		return temporal.NewNonRetryableApplicationError(err.Error()+" (the warehouse schema is not deployed, or the role cannot see it: run DeploySchema, e.g. `starter deploy-schema --wait`)", ErrSchemaMissing, err)
+	case errors.As(err, &qe) && qe.Permanent():
+		// WarehouseAuth, WarehousePrivilege, SQLCompilation, WarehouseConfig.
+		return temporal.NewNonRetryableApplicationError(err.Error(), string(qe.Kind), err)
 	}
 	return err
 }

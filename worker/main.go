@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
@@ -109,7 +110,9 @@ func run() error {
 		return err
 	}
 
-	w := worker.New(tc, names.TaskQueue, worker.Options{})
+	w := worker.New(tc, names.TaskQueue, worker.Options{
+		Interceptors: []interceptor.WorkerInterceptor{activities.QueryTagInterceptor()},
+	})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{
 		WH:    wh,
@@ -203,7 +206,16 @@ func openWarehouse(ctx context.Context, cfg config.Config) (warehouse.Warehouse,
 	switch cfg.Warehouse {
 	case warehouse.DialectDuckDB:
 		return warehouse.OpenDuckDBWithOptions(ctx, cfg.DuckDBPath, warehouse.DuckDBOptions{MemoryLimit: cfg.DuckDBMemory})
+	case warehouse.DialectSnowflake:
+		s := cfg.Snowflake
+		return warehouse.OpenSnowflake(ctx, warehouse.SnowflakeOptions{
+			Account: s.Account, User: s.User, Password: s.Password,
+			PrivateKeyPath: s.PrivateKeyPath, PrivateKeyPassphrase: s.PrivateKeyPassphrase,
+			Role: s.Role, Warehouse: s.Warehouse, Database: s.Database, Schema: s.Schema,
+			Host: s.Host, Port: s.Port, Protocol: s.Protocol,
+			StageThreshold: s.StageThreshold, MergeDriver: s.MergeDriver,
+		})
 	default:
-		return nil, fmt.Errorf("WAREHOUSE=%s: this build's worker runs the DuckDB warehouse only; the Snowflake adapter (sql/snowflake holds its schema) is not wired yet", cfg.Warehouse)
+		return nil, fmt.Errorf("WAREHOUSE=%s: want duckdb or snowflake", cfg.Warehouse)
 	}
 }

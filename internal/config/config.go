@@ -8,6 +8,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/dropflow/dropflow/internal/ident"
 )
 
 // Config is the worker's and starter's configuration.
@@ -30,7 +32,21 @@ type Config struct {
 
 // Snowflake holds the SNOW_* variables.
 type Snowflake struct {
-	Account, User, Password, PrivateKeyPath, Role, Warehouse, Database, Schema string
+	Account, User, Password, Role, Warehouse, Database, Schema string
+	PrivateKeyPath                                             string // SNOW_PRIVATE_KEY_PATH: PKCS#8 PEM, key-pair (JWT) login
+	PrivateKeyPassphrase                                       string // SNOW_PRIVATE_KEY_PASSPHRASE: for an encrypted key
+	// Host, Port and Protocol point the driver at an explicit endpoint
+	// (SNOW_HOST, SNOW_PORT, SNOW_PROTOCOL); empty means <account>.snowflakecomputing.com.
+	Host     string
+	Port     int
+	Protocol string
+	// StageThreshold (SNOW_STAGE_THRESHOLD): batches of at least this many
+	// events load through PUT + COPY INTO, smaller ones through INSERT …
+	// SELECT; 0 leaves the adapter's default (warehouse.DefaultStageThreshold).
+	StageThreshold int
+	// MergeDriver (SNOW_MERGE_DRIVER): temporal (the MergeOrders schedule
+	// merges) or task (the native task prod.ingest_orders_task does).
+	MergeDriver string
 }
 
 // Error names the variable that is wrong.
@@ -71,8 +87,10 @@ func Load(env Lookup) (Config, error) {
 		LogLevel:       get("LOG_LEVEL", "info"),
 		Snowflake: Snowflake{
 			Account: get("SNOW_ACCOUNT", ""), User: get("SNOW_USER", ""), Password: get("SNOW_PASSWORD", ""),
-			PrivateKeyPath: get("SNOW_PRIVATE_KEY_PATH", ""), Role: get("SNOW_ROLE", ""),
+			PrivateKeyPath: get("SNOW_PRIVATE_KEY_PATH", ""), PrivateKeyPassphrase: get("SNOW_PRIVATE_KEY_PASSPHRASE", ""), Role: get("SNOW_ROLE", ""),
 			Warehouse: get("SNOW_WAREHOUSE", "COMPUTE_WH"), Database: get("SNOW_DATABASE", "DROPSHIPPING_DB"), Schema: get("SNOW_SCHEMA", "RAW"),
+			Host: get("SNOW_HOST", ""), Protocol: strings.ToLower(get("SNOW_PROTOCOL", "https")),
+			MergeDriver: strings.ToLower(get("SNOW_MERGE_DRIVER", "temporal")),
 		},
 	}
 	parts := get("KAFKA_PARTITIONS", "3")
@@ -93,6 +111,9 @@ func Load(env Lookup) (Config, error) {
 		if c.Snowflake.Password == "" && c.Snowflake.PrivateKeyPath == "" {
 			return c, &Error{Var: "SNOW_PASSWORD", Want: "set SNOW_PASSWORD or SNOW_PRIVATE_KEY_PATH with WAREHOUSE=snowflake"}
 		}
+		if err := loadSnowflakeExtras(get, &c.Snowflake); err != nil {
+			return c, err
+		}
 	default:
 		return c, &Error{Var: "WAREHOUSE", Value: c.Warehouse, Want: "want duckdb or snowflake"}
 	}
@@ -108,4 +129,45 @@ func Load(env Lookup) (Config, error) {
 		return c, &Error{Var: "LOG_FORMAT", Value: c.LogFormat, Want: "want console or json"}
 	}
 	return c, nil
+}
+
+// loadSnowflakeExtras validates the identifiers and the optional endpoint,
+// threshold and merge-driver settings.
+func loadSnowflakeExtras(get func(name, def string) string, s *Snowflake) error {
+	for _, v := range []struct{ name, value string }{
+		{"SNOW_WAREHOUSE", s.Warehouse}, {"SNOW_DATABASE", s.Database}, {"SNOW_SCHEMA", s.Schema},
+	} {
+		if err := ident.Check(v.name, v.value); err != nil {
+			return &Error{Var: v.name, Value: v.value, Want: "want a plain identifier (letters, digits, _ or $, not starting with a digit)"}
+		}
+	}
+	if s.Role != "" {
+		if err := ident.Check("SNOW_ROLE", s.Role); err != nil {
+			return &Error{Var: "SNOW_ROLE", Value: s.Role, Want: "want a plain identifier (letters, digits, _ or $, not starting with a digit)"}
+		}
+	}
+	if p := get("SNOW_PORT", ""); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return &Error{Var: "SNOW_PORT", Value: p, Want: "want a TCP port 1-65535"}
+		}
+		s.Port = n
+	}
+	if s.Port != 0 && s.Host == "" {
+		return &Error{Var: "SNOW_HOST", Want: "required when SNOW_PORT is set"}
+	}
+	if s.Protocol != "https" && s.Protocol != "http" {
+		return &Error{Var: "SNOW_PROTOCOL", Value: s.Protocol, Want: "want https or http"}
+	}
+	if th := get("SNOW_STAGE_THRESHOLD", ""); th != "" {
+		n, err := strconv.Atoi(th)
+		if err != nil || n < 1 {
+			return &Error{Var: "SNOW_STAGE_THRESHOLD", Value: th, Want: "want an integer >= 1 (events per batch at which loads go through PUT + COPY)"}
+		}
+		s.StageThreshold = n
+	}
+	if s.MergeDriver != "temporal" && s.MergeDriver != "task" {
+		return &Error{Var: "SNOW_MERGE_DRIVER", Value: s.MergeDriver, Want: "want temporal (MergeOrders schedule) or task (native Snowflake task)"}
+	}
+	return nil
 }

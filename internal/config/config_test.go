@@ -33,11 +33,40 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"LOG_FORMAT":              env("LOG_FORMAT", "xml"),
 		"KAFKA_PARTITIONS":        env("KAFKA_PARTITIONS", "0"),
 		"HTTP_ADDR":               env("HTTP_ADDR", "8080"),
+		"SNOW_DATABASE":           snow("SNOW_DATABASE", "DB; DROP DATABASE PROD"),
+		"SNOW_WAREHOUSE":          snow("SNOW_WAREHOUSE", "WH\"X"),
+		"SNOW_SCHEMA":             snow("SNOW_SCHEMA", "RAW.X"),
+		"SNOW_ROLE":               snow("SNOW_ROLE", "ROLE-1"),
+		"SNOW_PORT":               snow("SNOW_HOST", "127.0.0.1", "SNOW_PORT", "http"),
+		"SNOW_HOST":               snow("SNOW_PORT", "8085"),
+		"SNOW_PROTOCOL":           snow("SNOW_PROTOCOL", "ftp"),
+		"SNOW_STAGE_THRESHOLD":    snow("SNOW_STAGE_THRESHOLD", "0"),
+		"SNOW_MERGE_DRIVER":       snow("SNOW_MERGE_DRIVER", "cron"),
 	} {
 		_, err := Load(e)
 		var ce *Error
 		if !errors.As(err, &ce) || ce.Var != name || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: got %v", name, err)
 		}
+	}
+}
+
+// snow is a valid WAREHOUSE=snowflake environment plus kv.
+func snow(kv ...string) Lookup {
+	return env(append([]string{"WAREHOUSE", "snowflake", "SNOW_ACCOUNT", "acc", "SNOW_USER", "u", "SNOW_PASSWORD", "p"}, kv...)...)
+}
+
+func TestSnowflakeDefaults(t *testing.T) {
+	c, err := Load(snow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Snowflake
+	if s.StageThreshold != 0 || s.MergeDriver != "temporal" || s.Protocol != "https" || s.Port != 0 || s.Schema != "RAW" {
+		t.Fatalf("snowflake defaults: %+v", s)
+	}
+	c, err = Load(snow("SNOW_HOST", "127.0.0.1", "SNOW_PORT", "8085", "SNOW_PROTOCOL", "HTTP", "SNOW_MERGE_DRIVER", "task"))
+	if err != nil || c.Snowflake.Port != 8085 || c.Snowflake.Protocol != "http" || c.Snowflake.MergeDriver != "task" {
+		t.Fatalf("%+v %v", c.Snowflake, err)
 	}
 }

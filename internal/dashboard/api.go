@@ -156,8 +156,8 @@ func (s *Server) apiDaily(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	rows, err := s.WH.Query(r.Context(), `SELECT strftime(date_trunc('day', sold_at), '%Y-%m-%d'), count(*), CAST(sum(total_amount) AS DOUBLE)
-FROM prod.orders WHERE sold_at >= ? GROUP BY 1 ORDER BY 1`, from)
+	q, _ := s.WH.DialectQuery(warehouse.QueryDashboardDaily)
+	rows, err := s.WH.Query(r.Context(), q, from)
 	if err != nil {
 		s.writeJSON(w, nil, wrap("daily trends", err))
 		return

@@ -78,7 +78,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/health", s.apiHealth)
 	mux.Handle("GET /assets/", http.FileServerFS(assets))
 	mux.HandleFunc("GET /{$}", s.page)
-	return mux
+	// Tag the dashboard's warehouse reads (QUERY_HISTORY on Snowflake).
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r.WithContext(warehouse.WithQueryTag(r.Context(), warehouse.QueryTag{Component: "dashboard", Endpoint: r.URL.Path})))
+	})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +127,8 @@ func (s *Server) lastRuns(ctx context.Context) (*MergeRun, *ValidationRun, error
 	var v ValidationRun
 	var ran time.Time
 	var report string
-	err = s.WH.QueryRow(ctx, `SELECT ran_at, status, failed, warned, CAST(report AS VARCHAR) FROM ops.validation_runs ORDER BY ran_at DESC LIMIT 1`).Scan(&ran, &v.Status, &v.Failed, &v.Warned, &report)
+	q, _ := s.WH.DialectQuery(warehouse.QueryDashboardLastValidation)
+	err = s.WH.QueryRow(ctx, q).Scan(&ran, &v.Status, &v.Failed, &v.Warned, &report)
 	if err == nil {
 		v.RanAt = ran.UTC().Format(time.RFC3339)
 		var rep params.ValidationReport

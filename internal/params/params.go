@@ -475,6 +475,9 @@ type MergeOrdersResult struct {
 	Unchanged int64 `json:"unchanged"`
 	// NothingNew is true when the merge skipped because RAW had no new events.
 	NothingNew bool `json:"nothing_new"`
+	// DelegatedToTask is true when SNOW_MERGE_DRIVER=task: Snowflake's native
+	// task prod.ingest_orders_task merges, and MergeOrders leaves the stream to it.
+	DelegatedToTask bool `json:"delegated_to_task,omitempty"`
 	// Merges is how many merge transactions the result folds in (a nudged run
 	// merges again for nudges received meanwhile; a large backlog merges in windows).
 	Merges int `json:"merges,omitempty"`

@@ -133,8 +133,21 @@ func (d *DuckDB) Migrate(ctx context.Context, dryRun bool) (params.DeploySchemaR
 			"CREATE SCHEMA IF NOT EXISTS ops",
 			"CREATE TABLE IF NOT EXISTS ops.schema_migrations (version VARCHAR PRIMARY KEY, checksum VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)",
 		},
-		table: "ops.schema_migrations",
+		read:   "SELECT version, checksum FROM ops.schema_migrations",
+		record: "INSERT INTO ops.schema_migrations (version, checksum, applied_at) VALUES (?, ?, ?)",
 	}.run(ctx, dryRun)
+}
+
+// DialectQuery returns the DuckDB text of a dialect-specific read.
+func (d *DuckDB) DialectQuery(name string) (string, bool) {
+	q, ok := duckDBQueries[name]
+	return q, ok
+}
+
+var duckDBQueries = map[string]string{
+	QueryDashboardDaily: `SELECT strftime(date_trunc('day', sold_at), '%Y-%m-%d'), count(*), CAST(sum(total_amount) AS DOUBLE)
+FROM prod.orders WHERE sold_at >= ? GROUP BY 1 ORDER BY 1`,
+	QueryDashboardLastValidation: `SELECT ran_at, status, failed, warned, CAST(report AS VARCHAR) FROM ops.validation_runs ORDER BY ran_at DESC LIMIT 1`,
 }
 
 // Offset returns the stored next offset of a partition.

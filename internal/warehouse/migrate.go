@@ -59,12 +59,19 @@ func migrationsFrom(fsys fs.FS, dir string) ([]Migration, error) {
 }
 
 // migrator applies migrations over database/sql; the dialect supplies the
-// bookkeeping table's DDL and placeholder style.
+// bookkeeping statements.
 type migrator struct {
 	db        *sql.DB
 	dialect   string
 	bootstrap []string // creates OPS and schema_migrations if missing
-	table     string   // qualified schema_migrations name
+	read      string   // SELECT version, checksum FROM schema_migrations
+	record    string   // INSERT (version, checksum, applied_at) VALUES (?, ?, ?)
+	// render substitutes a dialect's tokens in a migration (nil: none); the
+	// checksum is of the file as written.
+	render func(string) string
+	// noTx applies statements one by one (Snowflake DDL commits implicitly,
+	// so a transaction would promise an atomicity it cannot keep).
+	noTx bool
 }
 
 func (m migrator) run(ctx context.Context, dryRun bool) (params.DeploySchemaResult, error) {
@@ -81,22 +88,22 @@ func (m migrator) run(ctx context.Context, dryRun bool) (params.DeploySchemaResu
 			}
 		}
 	}
-	rows, err := m.db.QueryContext(ctx, "SELECT version, checksum FROM "+m.table)
+	rows, err := m.db.QueryContext(ctx, m.read)
 	if err == nil {
 		for rows.Next() {
 			var v, c string
 			if err := rows.Scan(&v, &c); err != nil {
 				rows.Close()
-				return res, fmt.Errorf("warehouse: read %s: %w", m.table, err)
+				return res, fmt.Errorf("warehouse: read schema_migrations: %w", err)
 			}
 			applied[v] = c
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return res, fmt.Errorf("warehouse: read %s: %w", m.table, err)
+			return res, fmt.Errorf("warehouse: read schema_migrations: %w", err)
 		}
 	} else if !dryRun {
-		return res, fmt.Errorf("warehouse: read %s: %w", m.table, err)
+		return res, fmt.Errorf("warehouse: read schema_migrations: %w", err)
 	}
 	var script strings.Builder
 	for _, mig := range migs {
@@ -106,6 +113,9 @@ func (m migrator) run(ctx context.Context, dryRun bool) (params.DeploySchemaResu
 			}
 			res.Already = append(res.Already, mig.Version)
 			continue
+		}
+		if m.render != nil {
+			mig.SQL = m.render(mig.SQL)
 		}
 		fmt.Fprintf(&script, "-- %s (%s)\n%s\n", mig.Version, mig.Checksum, strings.TrimSpace(mig.SQL))
 		res.Applied = append(res.Applied, mig.Version)
@@ -121,6 +131,17 @@ func (m migrator) run(ctx context.Context, dryRun bool) (params.DeploySchemaResu
 }
 
 func (m migrator) apply(ctx context.Context, mig Migration) error {
+	if m.noTx {
+		for i, stmt := range SplitStatements(mig.SQL) {
+			if _, err := m.db.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("warehouse: migration %s statement %d: %w\n%s", mig.Version, i+1, err, stmt)
+			}
+		}
+		if _, err := m.db.ExecContext(ctx, m.record, mig.Version, mig.Checksum, time.Now().UTC()); err != nil {
+			return fmt.Errorf("warehouse: record migration %s: %w", mig.Version, err)
+		}
+		return nil
+	}
 	tx, err := m.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("warehouse: migration %s: begin: %w", mig.Version, err)
@@ -131,7 +152,7 @@ func (m migrator) apply(ctx context.Context, mig Migration) error {
 			return fmt.Errorf("warehouse: migration %s statement %d: %w\n%s", mig.Version, i+1, err, stmt)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO "+m.table+" (version, checksum, applied_at) VALUES (?, ?, ?)", mig.Version, mig.Checksum, time.Now().UTC()); err != nil {
+	if _, err := tx.ExecContext(ctx, m.record, mig.Version, mig.Checksum, time.Now().UTC()); err != nil {
 		return fmt.Errorf("warehouse: record migration %s: %w", mig.Version, err)
 	}
 	if err := tx.Commit(); err != nil {

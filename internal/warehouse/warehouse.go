@@ -90,12 +90,21 @@ type Warehouse interface {
 	RecordValidation(ctx context.Context, r params.ValidationReport, report []byte) error
 	// RecordPipelineRun stores a finished pipeline in OPS.pipeline_runs.
 	RecordPipelineRun(ctx context.Context, workflowID, runID, status string, result []byte) error
+	// DialectQuery returns the dialect's text of a named read whose SQL
+	// differs between dialects (Query* constants).
+	DialectQuery(name string) (string, bool)
 	// Query and QueryRow run read-only SQL for validation and the dashboard.
 	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// Reads whose SQL differs between dialects (Warehouse.DialectQuery).
+const (
+	QueryDashboardDaily          = "dashboard_daily"
+	QueryDashboardLastValidation = "dashboard_last_validation"
+)
 
 // CountInt runs a query that returns one integer.
 func CountInt(ctx context.Context, w Warehouse, query string, args ...any) (int64, error) {
@@ -133,6 +142,10 @@ func Layers(ctx context.Context, w Warehouse) (params.LayerCounts, error) {
 func IsSchemaMissing(err error) bool {
 	if err == nil {
 		return false
+	}
+	var qe *QueryError
+	if errors.As(err, &qe) {
+		return qe.Kind == KindObjectMissing
 	}
 	s := err.Error()
 	return strings.Contains(s, "Catalog Error:") && strings.Contains(s, "does not exist")

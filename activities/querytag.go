@@ -1,0 +1,37 @@
+package activities
+
+import (
+	"context"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/interceptor"
+
+	"github.com/dropflow/dropflow/internal/warehouse"
+)
+
+// QueryTagInterceptor tags every warehouse statement an activity runs with
+// its workflow type, workflow ID and activity type, so that Dropflow's
+// queries are found by workflow in Snowflake's QUERY_HISTORY.
+func QueryTagInterceptor() interceptor.WorkerInterceptor { return &queryTagWorker{} }
+
+type queryTagWorker struct {
+	interceptor.WorkerInterceptorBase
+}
+
+func (*queryTagWorker) InterceptActivity(_ context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
+	return &queryTagActivity{ActivityInboundInterceptorBase: interceptor.ActivityInboundInterceptorBase{Next: next}}
+}
+
+type queryTagActivity struct {
+	interceptor.ActivityInboundInterceptorBase
+}
+
+func (a *queryTagActivity) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
+	info := activity.GetInfo(ctx)
+	ctx = warehouse.WithQueryTag(ctx, warehouse.QueryTag{
+		Workflow:   info.WorkflowType.Name,
+		WorkflowID: info.WorkflowExecution.ID,
+		Activity:   info.ActivityType.Name,
+	})
+	return a.Next.ExecuteActivity(ctx, in)
+}

@@ -1,0 +1,51 @@
+package warehouse
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/snowflakedb/gosnowflake"
+)
+
+// QueryTag says which part of Dropflow sent a statement. On Snowflake it
+// becomes the statement's QUERY_TAG (JSON), so that a user finds Dropflow's
+// queries in QUERY_HISTORY, e.g.
+// WHERE TRY_PARSE_JSON(query_tag):workflow = 'MergeOrders'.
+type QueryTag struct {
+	Workflow   string `json:"workflow,omitempty"`
+	WorkflowID string `json:"workflow_id,omitempty"`
+	Activity   string `json:"activity,omitempty"`
+	// Component names a caller outside activities (dashboard, worker, starter).
+	Component string `json:"component,omitempty"`
+	Endpoint  string `json:"endpoint,omitempty"` // the dashboard's HTTP path
+}
+
+type queryTagKey struct{}
+
+// WithQueryTag returns ctx carrying tag for the statements run under it.
+func WithQueryTag(ctx context.Context, tag QueryTag) context.Context {
+	return context.WithValue(ctx, queryTagKey{}, tag)
+}
+
+// QueryTagFrom returns the tag of ctx, or one naming the component
+// "dropflow" when none was set.
+func QueryTagFrom(ctx context.Context) QueryTag {
+	if t, ok := ctx.Value(queryTagKey{}).(QueryTag); ok {
+		return t
+	}
+	return QueryTag{Component: "dropflow"}
+}
+
+// String is the tag's QUERY_TAG text: {"app":"dropflow",…}.
+func (t QueryTag) String() string {
+	b, _ := json.Marshal(struct {
+		App string `json:"app"`
+		QueryTag
+	}{"dropflow", t})
+	return string(b)
+}
+
+// apply hands the tag to gosnowflake for every statement run under ctx.
+func (t QueryTag) apply(ctx context.Context) context.Context {
+	return gosnowflake.WithQueryTag(ctx, t.String())
+}

@@ -1,0 +1,715 @@
+package warehouse
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/snowflakedb/gosnowflake"
+	"github.com/youmark/pkcs8"
+
+	"github.com/dropflow/dropflow/internal/ident"
+	"github.com/dropflow/dropflow/internal/params"
+)
+
+// SnowflakeOptions configure the Snowflake warehouse (the SNOW_* variables).
+type SnowflakeOptions struct {
+	Account, User, Password string
+	// PrivateKeyPath selects key-pair (JWT) login: a PKCS#8 PEM file,
+	// encrypted with PrivateKeyPassphrase if set.
+	PrivateKeyPath, PrivateKeyPassphrase string
+	Role, Warehouse, Database, Schema    string
+	// Host, Port, Protocol: an explicit endpoint; empty means the account's
+	// snowflakecomputing.com host over https.
+	Host     string
+	Port     int
+	Protocol string
+	// StageThreshold: batches of at least this many events go through PUT +
+	// COPY INTO; smaller ones through INSERT … SELECT with array binding.
+	StageThreshold int
+	// MergeDriver: "temporal" (MergeOrders merges) or "task" (the native task does).
+	MergeDriver string
+	// TempDir holds the gzip NDJSON files of staged batches (default os.TempDir()).
+	TempDir string
+	// Transporter replaces the driver's HTTP transport (tests).
+	Transporter http.RoundTripper
+}
+
+// Merge drivers.
+const (
+	MergeDriverTemporal = "temporal"
+	MergeDriverTask     = "task"
+)
+
+// DefaultStageThreshold is where batch loads switch from INSERT … SELECT to
+// PUT + COPY INTO, in events (SNOW_STAGE_THRESHOLD).
+const DefaultStageThreshold = 2000
+
+// Snowflake is the production warehouse, through gosnowflake.
+type Snowflake struct {
+	db     *sql.DB
+	o      SnowflakeOptions
+	tokens map[string]string
+}
+
+// ConnectError is a refused connection: it names the account and user,
+// never the password or key.
+type ConnectError struct {
+	Account, User string
+	Err           error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("warehouse: Snowflake refused the connection for account %s, user %s (%s): %v", e.Account, e.User, ClassifySnowflake(e.Err), e.Err)
+}
+
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// OpenSnowflake validates the options, logs in and checks the session.
+func OpenSnowflake(ctx context.Context, o SnowflakeOptions) (*Snowflake, error) {
+	cfg, err := snowflakeConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.StageThreshold <= 0 {
+		o.StageThreshold = DefaultStageThreshold
+	}
+	if o.MergeDriver == "" {
+		o.MergeDriver = MergeDriverTemporal
+	}
+	if o.MergeDriver != MergeDriverTemporal && o.MergeDriver != MergeDriverTask {
+		return nil, fmt.Errorf("warehouse: SNOW_MERGE_DRIVER=%q: want temporal or task", o.MergeDriver)
+	}
+	if o.TempDir == "" {
+		o.TempDir = os.TempDir()
+	}
+	db := sql.OpenDB(gosnowflake.NewConnector(gosnowflake.SnowflakeDriver{}, *cfg))
+	s := &Snowflake{db: db, o: o, tokens: map[string]string{"DATABASE": strings.ToUpper(o.Database), "WAREHOUSE": strings.ToUpper(o.Warehouse)}}
+	if err := db.PingContext(QueryTag{Component: "connect"}.apply(ctx)); err != nil {
+		db.Close()
+		return nil, &ConnectError{Account: o.Account, User: o.User, Err: scrub(err, o.Password)}
+	}
+	return s, nil
+}
+
+// snowflakeConfig builds the driver configuration; identifiers are checked
+// here as well as in config, because they are spliced into SQL text.
+func snowflakeConfig(o SnowflakeOptions) (*gosnowflake.Config, error) {
+	if o.Account == "" || o.User == "" {
+		return nil, errors.New("warehouse: SNOW_ACCOUNT and SNOW_USER are required for the Snowflake warehouse")
+	}
+	for _, c := range []struct{ name, value string }{{"SNOW_DATABASE", o.Database}, {"SNOW_WAREHOUSE", o.Warehouse}, {"SNOW_SCHEMA", o.Schema}} {
+		if err := ident.Check(c.name, c.value); err != nil {
+			return nil, fmt.Errorf("warehouse: %w", err)
+		}
+	}
+	if o.Role != "" {
+		if err := ident.Check("SNOW_ROLE", o.Role); err != nil {
+			return nil, fmt.Errorf("warehouse: %w", err)
+		}
+	}
+	cfg := &gosnowflake.Config{
+		Account: o.Account, User: o.User,
+		Role: o.Role, Warehouse: o.Warehouse, Database: o.Database, Schema: o.Schema,
+		Host: o.Host, Port: o.Port, Protocol: o.Protocol,
+		Application: "Dropflow",
+		// The database does not exist before the first deploy, which creates it.
+		ValidateDefaultParameters: gosnowflake.ConfigBoolFalse,
+		Transporter:               o.Transporter,
+		LoginTimeout:              30 * time.Second,
+	}
+	switch {
+	case o.PrivateKeyPath != "":
+		key, err := LoadPrivateKey(o.PrivateKeyPath, o.PrivateKeyPassphrase)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Authenticator = gosnowflake.AuthTypeJwt
+		cfg.PrivateKey = key
+	case o.Password != "":
+		cfg.Password = o.Password
+	default:
+		return nil, errors.New("warehouse: set SNOW_PASSWORD or SNOW_PRIVATE_KEY_PATH for the Snowflake warehouse")
+	}
+	return cfg, nil
+}
+
+// LoadPrivateKey reads an RSA key for key-pair login: PKCS#8 PEM
+// ("PRIVATE KEY", or "ENCRYPTED PRIVATE KEY" with a passphrase) or PKCS#1.
+func LoadPrivateKey(path, passphrase string) (*rsa.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: SNOW_PRIVATE_KEY_PATH: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("warehouse: SNOW_PRIVATE_KEY_PATH=%s is not a PEM file", path)
+	}
+	var key any
+	switch blk.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(blk.Bytes)
+	case "ENCRYPTED PRIVATE KEY":
+		if passphrase == "" {
+			return nil, fmt.Errorf("warehouse: SNOW_PRIVATE_KEY_PATH=%s is encrypted: set SNOW_PRIVATE_KEY_PASSPHRASE", path)
+		}
+		key, err = pkcs8.ParsePKCS8PrivateKey(blk.Bytes, []byte(passphrase))
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: SNOW_PRIVATE_KEY_PATH=%s: cannot decrypt with SNOW_PRIVATE_KEY_PASSPHRASE: %w", path, err)
+		}
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(blk.Bytes)
+	default:
+		return nil, fmt.Errorf("warehouse: SNOW_PRIVATE_KEY_PATH=%s holds a %q PEM block, want PRIVATE KEY (PKCS#8)", path, blk.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: SNOW_PRIVATE_KEY_PATH=%s: %w", path, err)
+	}
+	rk, ok := key.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("warehouse: SNOW_PRIVATE_KEY_PATH=%s is a %T key; Snowflake key-pair login needs RSA", path, key)
+	}
+	return rk, nil
+}
+
+// scrub removes a secret from an error's text (defence in depth: the driver
+// is not known to echo it).
+func scrub(err error, secret string) error {
+	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), secret, "***"))
+}
+
+// Dialect returns "snowflake".
+func (s *Snowflake) Dialect() string { return DialectSnowflake }
+
+// Close closes the connection pool (and the driver's sessions).
+func (s *Snowflake) Close() error { return s.db.Close() }
+
+// Ping checks the session answers.
+func (s *Snowflake) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(s.tag(ctx)); err != nil {
+		return snowflakeError("ping", err)
+	}
+	return nil
+}
+
+// tag attaches the Dropflow query tag of ctx (workflow, activity) to every statement.
+func (s *Snowflake) tag(ctx context.Context) context.Context {
+	return QueryTagFrom(ctx).apply(ctx)
+}
+
+// Query runs read-only SQL (validation, dashboard).
+func (s *Snowflake) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := s.db.QueryContext(s.tag(ctx), q, args...)
+	if err != nil {
+		return nil, snowflakeError("query", err)
+	}
+	return rows, nil
+}
+
+// QueryRow runs read-only SQL returning one row.
+func (s *Snowflake) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.db.QueryRowContext(s.tag(ctx), q, args...)
+}
+
+// DialectQuery returns the Snowflake text of a dialect-specific read.
+func (s *Snowflake) DialectQuery(name string) (string, bool) {
+	switch name {
+	case QueryDashboardDaily:
+		return snowStatement(snowDashboardDailyQuery, s.tokens), true
+	case QueryDashboardLastValidation:
+		return snowStatement(snowDashboardLastReport, s.tokens), true
+	}
+	return "", false
+}
+
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// exec runs a named statement; extra supplies the per-call tokens.
+func (s *Snowflake) exec(ctx context.Context, q execQuerier, name string, extra map[string]string, args ...any) (sql.Result, error) {
+	r, err := q.ExecContext(s.tag(ctx), s.stmt(name, extra), args...)
+	if err != nil {
+		return nil, snowflakeError(name, err)
+	}
+	return r, nil
+}
+
+func (s *Snowflake) queryRow(ctx context.Context, q execQuerier, name string, dst []any, args ...any) error {
+	if err := q.QueryRowContext(s.tag(ctx), s.stmt(name, nil), args...).Scan(dst...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return snowflakeError(name, err)
+	}
+	return nil
+}
+
+func (s *Snowflake) stmt(name string, extra map[string]string) string {
+	if len(extra) == 0 {
+		return snowStatement(name, s.tokens)
+	}
+	t := make(map[string]string, len(s.tokens)+len(extra))
+	for k, v := range s.tokens {
+		t[k] = v
+	}
+	for k, v := range extra {
+		t[k] = v
+	}
+	return snowStatement(name, t)
+}
+
+// inTx runs fn between BEGIN and COMMIT on one session (temporary tables and
+// transactions are per session). DDL commits implicitly on Snowflake, so
+// callers create their temporary tables in before, outside the transaction.
+func (s *Snowflake) inTx(ctx context.Context, before func(conn *sql.Conn) error, fn func(conn *sql.Conn) error) error {
+	conn, err := s.db.Conn(s.tag(ctx))
+	if err != nil {
+		return snowflakeError("connect", err)
+	}
+	defer conn.Close()
+	if before != nil {
+		if err := before(conn); err != nil {
+			return err
+		}
+	}
+	if _, err := s.exec(ctx, conn, snowBegin, nil); err != nil {
+		return err
+	}
+	if err := fn(conn); err != nil {
+		if _, rbErr := s.exec(context.WithoutCancel(ctx), conn, snowRollback, nil); rbErr != nil {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	if _, err := s.exec(ctx, conn, snowCommit, nil); err != nil {
+		_, _ = s.exec(context.WithoutCancel(ctx), conn, snowRollback, nil)
+		return err
+	}
+	return nil
+}
+
+// Migrate applies the embedded Snowflake migrations, then hands merging to
+// the native task or takes it back, per SNOW_MERGE_DRIVER.
+func (s *Snowflake) Migrate(ctx context.Context, dryRun bool) (params.DeploySchemaResult, error) {
+	ctx = s.tag(ctx)
+	m := migrator{
+		db:      s.db,
+		dialect: DialectSnowflake,
+		bootstrap: []string{
+			s.stmt(snowBootstrapDatabase, nil), s.stmt(snowBootstrapSchema, nil), s.stmt(snowBootstrapTable, nil),
+		},
+		read:   s.stmt(snowMigrationsRead, nil),
+		record: s.stmt(snowMigrationsRecord, nil),
+		render: func(sql string) string { return snowRender(sql, s.tokens) },
+		// Snowflake DDL commits implicitly, so a transaction would not make a
+		// migration atomic; its statements are idempotent (IF NOT EXISTS, OR REPLACE) instead.
+		noTx: true,
+	}
+	res, err := m.run(ctx, dryRun)
+	if err != nil {
+		return res, snowflakeError("migrate", err)
+	}
+	task := snowTaskSuspend
+	if s.o.MergeDriver == MergeDriverTask {
+		task = snowTaskResume
+	}
+	if dryRun {
+		res.SQL += "-- merge driver " + s.o.MergeDriver + "\n" + s.stmt(task, nil) + ";\n"
+		return res, nil
+	}
+	if _, err := s.exec(ctx, s.db, task, nil); err != nil {
+		return res, err
+	}
+	// Sessions opened before the database existed have no current database;
+	// drop the idle ones so the next statements log in with it.
+	s.db.SetMaxIdleConns(0)
+	s.db.SetMaxIdleConns(2)
+	return res, nil
+}
+
+// Offset returns the stored next offset of a partition.
+func (s *Snowflake) Offset(ctx context.Context, topic string, partition int) (int64, bool, error) {
+	var next int64
+	err := s.queryRow(ctx, s.db, snowOffsetGet, []any{&next}, topic, partition)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("warehouse: read offset of %s/%d: %w", topic, partition, err)
+	}
+	return next, true, nil
+}
+
+// InitOffset stores next if the partition has no offset yet.
+func (s *Snowflake) InitOffset(ctx context.Context, topic string, partition int, next int64) (int64, error) {
+	if _, err := s.exec(ctx, s.db, snowOffsetInit, nil, topic, partition, next, time.Now().UTC()); err != nil {
+		return 0, fmt.Errorf("warehouse: init offset of %s/%d: %w", topic, partition, err)
+	}
+	stored, _, err := s.Offset(ctx, topic, partition)
+	return stored, err
+}
+
+// ResetOffset moves a stored offset, fenced on its current value.
+func (s *Snowflake) ResetOffset(ctx context.Context, topic string, partition int, from, to int64) error {
+	return s.inTx(ctx, nil, func(conn *sql.Conn) error {
+		return s.moveOffset(ctx, conn, topic, partition, from, to, time.Now().UTC())
+	})
+}
+
+func (s *Snowflake) moveOffset(ctx context.Context, conn *sql.Conn, topic string, partition int, from, to int64, at time.Time) error {
+	r, err := s.exec(ctx, conn, snowOffsetMove, nil, to, at, topic, partition, from)
+	if err != nil {
+		return fmt.Errorf("warehouse: move offset of %s/%d: %w", topic, partition, err)
+	}
+	if n, _ := r.RowsAffected(); n != 1 {
+		return ErrFenced
+	}
+	return nil
+}
+
+// ntz formats a timestamp for a TIMESTAMP_NTZ text bind ("" is NULL).
+func ntz(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05.000000")
+}
+
+var stagePathRE = regexp.MustCompile(`^[A-Za-z0-9_./-]+$`)
+
+// LoadBatch writes one batch and its offset in one transaction: the events
+// land in a session-temporary table (INSERT … SELECT for small batches,
+// PUT + COPY INTO for large ones), move into RAW skipping event_ids already
+// there, with the rejects and the fenced offset move. The fence is the last
+// statement so that the offsets table is locked only for the commit.
+func (s *Snowflake) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
+	var res LoadResult
+	now := time.Now().UTC()
+	events := uniqueEvents(b.Events)
+	staged := len(events) >= s.o.StageThreshold
+	var prefix string
+	if staged {
+		var err error
+		if prefix, err = s.putBatch(ctx, b, events); err != nil {
+			return res, err
+		}
+		// The staged file is not needed once the transaction ends either way.
+		defer func() {
+			_, _ = s.exec(context.WithoutCancel(ctx), s.db, snowLoadRemove, map[string]string{"PREFIX": prefix})
+		}()
+	}
+	err := s.inTx(ctx, func(conn *sql.Conn) error {
+		_, err := s.exec(ctx, conn, snowLoadCreate, nil)
+		return err
+	}, func(conn *sql.Conn) error {
+		if len(events) > 0 {
+			if _, err := s.exec(ctx, conn, snowLoadClear, nil); err != nil {
+				return err
+			}
+			if staged {
+				if _, err := s.exec(ctx, conn, snowLoadCopy, map[string]string{"PREFIX": prefix}); err != nil {
+					return err
+				}
+			} else if err := s.insertEvents(ctx, conn, events); err != nil {
+				return err
+			}
+			r, err := s.exec(ctx, conn, snowLoadPublish, nil, b.Topic, b.Partition, now)
+			if err != nil {
+				return err
+			}
+			res.Inserted, _ = r.RowsAffected()
+			res.Duplicates = int64(len(b.Events)) - res.Inserted
+		}
+		if len(b.Rejects) > 0 {
+			if err := s.insertRejects(ctx, conn, b, now); err != nil {
+				return err
+			}
+			res.Rejected = int64(len(b.Rejects))
+		}
+		return s.moveOffset(ctx, conn, b.Topic, b.Partition, b.FromOffset, b.NextOffset, now)
+	})
+	if err != nil {
+		return LoadResult{}, err
+	}
+	return res, nil
+}
+
+// uniqueEvents keeps the first copy of each event_id of a batch.
+func uniqueEvents(evs []Event) []Event {
+	seen := make(map[string]struct{}, len(evs))
+	out := make([]Event, 0, len(evs))
+	for _, e := range evs {
+		if _, dup := seen[e.EventID]; !dup {
+			seen[e.EventID] = struct{}{}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (s *Snowflake) insertEvents(ctx context.Context, conn *sql.Conn, evs []Event) error {
+	ids, types, payloads, produced := make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs))
+	offsets := make([]int64, len(evs))
+	for i, e := range evs {
+		ids[i], types[i], payloads[i], offsets[i], produced[i] = e.EventID, e.EventType, string(e.Payload), e.Offset, ntz(e.ProducedAt)
+	}
+	_, err := s.exec(ctx, conn, snowLoadInsert, nil,
+		gosnowflake.Array(&ids), gosnowflake.Array(&types), gosnowflake.Array(&payloads), gosnowflake.Array(&offsets), gosnowflake.Array(&produced))
+	return err
+}
+
+func (s *Snowflake) insertRejects(ctx context.Context, conn *sql.Conn, b Batch, now time.Time) error {
+	n := len(b.Rejects)
+	topics, keys, values, reasons, msgs, at := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	parts, offsets := make([]int64, n), make([]int64, n)
+	for i, r := range b.Rejects {
+		topics[i], parts[i], offsets[i] = b.Topic, int64(b.Partition), r.Offset
+		keys[i], values[i] = textOf(r.Key), textOf(r.Value)
+		reasons[i], msgs[i], at[i] = r.Reason, r.Error, ntz(now)
+	}
+	_, err := s.exec(ctx, conn, snowRejects, nil,
+		gosnowflake.Array(&topics), gosnowflake.Array(&parts), gosnowflake.Array(&offsets), gosnowflake.Array(&keys),
+		gosnowflake.Array(&values), gosnowflake.Array(&reasons), gosnowflake.Array(&msgs), gosnowflake.Array(&at))
+	return err
+}
+
+// textOf keeps a poison record's bytes as text, marking invalid UTF-8.
+func textOf(b []byte) string { return strings.ToValidUTF8(string(b), "\uFFFD") }
+
+// stagedEvent is one NDJSON line of a staged batch.
+type stagedEvent struct {
+	EventID    string          `json:"event_id"`
+	EventType  string          `json:"event_type"`
+	Payload    json.RawMessage `json:"payload"`
+	Offset     int64           `json:"kafka_offset"`
+	ProducedAt *string         `json:"produced_at"`
+}
+
+// putBatch writes the events as gzip NDJSON and PUTs the file to
+// RAW.LOAD_STAGE under a prefix of its own; it returns the prefix.
+func (s *Snowflake) putBatch(ctx context.Context, b Batch, evs []Event) (string, error) {
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", fmt.Errorf("warehouse: staged batch name: %w", err)
+	}
+	name := fmt.Sprintf("p%d-%d-%s", b.Partition, b.FromOffset, hex.EncodeToString(rnd[:]))
+	path := filepath.Join(s.o.TempDir, "dropflow-"+name+".ndjson.gz")
+	if err := writeNDJSON(path, evs); err != nil {
+		return "", err
+	}
+	defer os.Remove(path)
+	prefix := "batches/" + name + "/"
+	if err := s.put(ctx, snowLoadPut, path, prefix); err != nil {
+		return "", err
+	}
+	return prefix, nil
+}
+
+func writeNDJSON(path string, evs []Event) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("warehouse: staged batch file: %w", err)
+	}
+	zw := gzip.NewWriter(f)
+	enc := json.NewEncoder(zw)
+	for _, e := range evs {
+		line := stagedEvent{EventID: e.EventID, EventType: e.EventType, Payload: e.Payload, Offset: e.Offset}
+		if p := ntz(e.ProducedAt); p != "" {
+			line.ProducedAt = &p
+		}
+		if err := enc.Encode(line); err != nil {
+			f.Close()
+			return fmt.Errorf("warehouse: staged batch file: %w", err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		f.Close()
+		return fmt.Errorf("warehouse: staged batch file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("warehouse: staged batch file: %w", err)
+	}
+	return nil
+}
+
+// put uploads a local file with a PUT statement; the path and prefix are
+// spliced into the statement (PUT takes no binds), so both are checked.
+func (s *Snowflake) put(ctx context.Context, name, path, prefix string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("warehouse: %s: %w", name, err)
+	}
+	abs = filepath.ToSlash(abs)
+	if !stagePathRE.MatchString(abs) || !stagePathRE.MatchString(prefix) {
+		return fmt.Errorf("warehouse: %s: path %q or stage prefix %q has characters a PUT cannot carry (want letters, digits, _ . / -)", name, abs, prefix)
+	}
+	_, err = s.exec(ctx, s.db, name, map[string]string{"FILE": abs, "PREFIX": prefix})
+	return err
+}
+
+// LoadCustomers upserts PROD.customers from customers.csv through the seed
+// stage: PUT, COPY INTO a temporary table, MERGE.
+func (s *Snowflake) LoadCustomers(ctx context.Context, csvPath string) (int64, error) {
+	return s.loadSeed(ctx, csvPath, seedLoad{"customers/", snowCustomersCreate, snowCustomersClear, snowCustomersCopy, snowCustomersMerge})
+}
+
+// LoadInventory upserts PROD.inventory from inventory.csv.
+func (s *Snowflake) LoadInventory(ctx context.Context, csvPath string) (int64, error) {
+	return s.loadSeed(ctx, csvPath, seedLoad{"inventory/", snowInventoryCreate, snowInventoryClear, snowInventoryCopy, snowInventoryMerge})
+}
+
+// seedLoad names the stage prefix and statements of one seed table.
+type seedLoad struct {
+	prefix, create, clear, copy, merge string
+}
+
+func (s *Snowflake) loadSeed(ctx context.Context, csvPath string, l seedLoad) (int64, error) {
+	if _, err := os.Stat(csvPath); err != nil {
+		return 0, fmt.Errorf("warehouse: load %s: %w", csvPath, err)
+	}
+	tok := map[string]string{"PREFIX": l.prefix}
+	if _, err := s.exec(ctx, s.db, snowSeedRemove, tok); err != nil {
+		return 0, err
+	}
+	if err := s.put(ctx, snowSeedPut, csvPath, l.prefix); err != nil {
+		return 0, err
+	}
+	var n int64
+	now := time.Now().UTC()
+	err := s.inTx(ctx, func(conn *sql.Conn) error {
+		_, err := s.exec(ctx, conn, l.create, nil)
+		return err
+	}, func(conn *sql.Conn) error {
+		if _, err := s.exec(ctx, conn, l.clear, nil); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, conn, l.copy, tok); err != nil {
+			return err
+		}
+		r, err := s.exec(ctx, conn, l.merge, nil, now, now)
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("warehouse: load %s: %w", csvPath, err)
+	}
+	_, _ = s.exec(context.WithoutCancel(ctx), s.db, snowSeedRemove, tok)
+	return n, nil
+}
+
+// MergeOrders merges the stream's new events into PROD.orders: one
+// transaction reads the stream into a temporary table (which moves the
+// stream's offset at commit), classifies, MERGEs and records the run.
+func (s *Snowflake) MergeOrders(ctx context.Context) (params.MergeOrdersResult, error) {
+	if s.o.MergeDriver == MergeDriverTask {
+		// The native task owns the stream; a second consumer would split it.
+		return params.MergeOrdersResult{NothingNew: true, DelegatedToTask: true, Merges: 1}, nil
+	}
+	var res params.MergeOrdersResult
+	res.Merges = 1
+	started := time.Now().UTC()
+	var has bool
+	if err := s.queryRow(ctx, s.db, snowMergeHasData, []any{&has}); err != nil {
+		return res, err
+	}
+	if !has {
+		res.NothingNew = true
+		_, err := s.exec(ctx, s.db, snowMergeRun, nil, started, time.Now().UTC(), 0, 0, 0, 0, true)
+		return res, err
+	}
+	err := s.inTx(ctx, func(conn *sql.Conn) error {
+		_, err := s.exec(ctx, conn, snowMergeCreate, nil)
+		return err
+	}, func(conn *sql.Conn) error {
+		if _, err := s.exec(ctx, conn, snowMergeClear, nil); err != nil {
+			return err
+		}
+		r, err := s.exec(ctx, conn, snowMergeFill, nil)
+		if err != nil {
+			return err
+		}
+		res.SourceEvents, _ = r.RowsAffected()
+		if res.SourceEvents == 0 {
+			res.NothingNew = true
+		} else {
+			if err := s.queryRow(ctx, conn, snowMergeClassify, []any{&res.Inserted, &res.Updated, &res.Unchanged}); err != nil {
+				return err
+			}
+			if _, err := s.exec(ctx, conn, snowMergeOrders, nil); err != nil {
+				return err
+			}
+			if err := s.sampleLags(ctx, conn, started, &res); err != nil {
+				return err
+			}
+		}
+		_, err = s.exec(ctx, conn, snowMergeRun, nil, started, time.Now().UTC(), res.SourceEvents, res.Inserted, res.Updated, res.Unchanged, res.NothingNew)
+		return err
+	})
+	if err != nil {
+		return params.MergeOrdersResult{}, err
+	}
+	return res, nil
+}
+
+func (s *Snowflake) sampleLags(ctx context.Context, conn *sql.Conn, at time.Time, res *params.MergeOrdersResult) error {
+	rows, err := conn.QueryContext(s.tag(ctx), s.stmt(snowMergeLags, nil), at)
+	if err != nil {
+		return snowflakeError(snowMergeLags, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v float64
+		if err := rows.Scan(&v); err != nil {
+			return snowflakeError(snowMergeLags, err)
+		}
+		res.LagSample = append(res.LagSample, v)
+	}
+	if err := rows.Err(); err != nil {
+		return snowflakeError(snowMergeLags, err)
+	}
+	return nil
+}
+
+// RecordValidation stores a report.
+func (s *Snowflake) RecordValidation(ctx context.Context, r params.ValidationReport, report []byte) error {
+	ranAt, err := time.Parse(time.RFC3339Nano, r.Timestamp)
+	if err != nil {
+		ranAt = time.Now()
+	}
+	_, err = s.exec(ctx, s.db, snowValidationInsert, nil, r.RunID, ranAt.UTC(), r.Status, r.Summary.Pass, r.Summary.Warn, r.Summary.Fail, string(report))
+	if err != nil {
+		return fmt.Errorf("warehouse: record validation run: %w", err)
+	}
+	return nil
+}
+
+// RecordPipelineRun stores a finished pipeline run.
+func (s *Snowflake) RecordPipelineRun(ctx context.Context, workflowID, runID, status string, result []byte) error {
+	_, err := s.exec(ctx, s.db, snowPipelineRunInsert, nil, workflowID, runID, time.Now().UTC(), status, string(result))
+	if err != nil {
+		return fmt.Errorf("warehouse: record pipeline run: %w", err)
+	}
+	return nil
+}
