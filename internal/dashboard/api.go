@@ -112,8 +112,7 @@ func (s *Server) apiKPIs(w http.ResponseWriter, r *http.Request) {
 func (s *Server) kpis(ctx context.Context, from time.Time) (KPIs, error) {
 	k := KPIs{From: from.Format(time.RFC3339)}
 	var rev, aov *float64
-	err := s.WH.QueryRow(ctx, `SELECT count(*), CAST(sum(total_amount) AS DOUBLE), count(DISTINCT customer_id), count(DISTINCT product_id), CAST(avg(total_amount) AS DOUBLE)
-FROM prod.orders WHERE sold_at >= ?`, from).Scan(&k.Orders, &rev, &k.Customers, &k.Products, &aov)
+	err := s.WH.QueryRow(ctx, kpisQuery, from).Scan(&k.Orders, &rev, &k.Customers, &k.Products, &aov)
 	if rev != nil {
 		k.Revenue = *rev
 	}
@@ -129,10 +128,7 @@ func (s *Server) apiTopProducts(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	rows, err := s.WH.Query(r.Context(), `SELECT o.product_id, coalesce(i.product_name, 'product ' || o.product_id), coalesce(i.category, ''),
-  sum(o.quantity), CAST(sum(o.total_amount) AS DOUBLE), count(*)
-FROM prod.orders o LEFT JOIN prod.inventory i ON i.product_id = o.product_id
-WHERE o.sold_at >= ? GROUP BY 1, 2, 3 ORDER BY 5 DESC, 1 LIMIT 5`, from)
+	rows, err := s.WH.Query(r.Context(), topProductsQuery, from)
 	if err != nil {
 		s.writeJSON(w, nil, wrap("top products", err))
 		return
@@ -185,10 +181,7 @@ func (s *Server) apiRecentOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	rows, err := s.WH.Query(r.Context(), `SELECT o.order_id, coalesce(c.name, 'customer ' || o.customer_id), coalesce(i.product_name, 'product ' || o.product_id),
-  o.quantity, CAST(o.unit_price AS DOUBLE), CAST(o.total_amount AS DOUBLE), o.sold_at
-FROM prod.orders o LEFT JOIN prod.customers c ON c.customer_id = o.customer_id LEFT JOIN prod.inventory i ON i.product_id = o.product_id
-ORDER BY o.sold_at DESC, o.order_id DESC LIMIT ?`, limit)
+	rows, err := s.WH.Query(r.Context(), recentOrdersQuery, limit)
 	if err != nil {
 		s.writeJSON(w, nil, wrap("recent orders", err))
 		return
@@ -234,11 +227,11 @@ func (s *Server) apiHealth(w http.ResponseWriter, r *http.Request) {
 		MergeRunsURL: s.runsURL("MergeOrders"), ValidationURL: s.runsURL("ValidatePipeline"), PipelineURL: s.runsURL("Pipeline"), KafkaLag: []kafka.PartitionLag{}}
 	since := time.Now().Add(-time.Minute).UTC()
 	var in, out int64
-	if err := s.WH.QueryRow(ctx, `SELECT count(*) FROM raw.orders_events WHERE ingested_at >= ?`, since).Scan(&in); err != nil {
+	if err := s.WH.QueryRow(ctx, eventsInQuery, since).Scan(&in); err != nil {
 		s.writeJSON(w, nil, wrap("events in", err))
 		return
 	}
-	if err := s.WH.QueryRow(ctx, `SELECT count(*) FROM prod.orders WHERE merged_at >= ?`, since).Scan(&out); err != nil {
+	if err := s.WH.QueryRow(ctx, eventsOutQuery, since).Scan(&out); err != nil {
 		s.writeJSON(w, nil, wrap("events out", err))
 		return
 	}

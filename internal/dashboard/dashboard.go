@@ -117,7 +117,7 @@ func (s *Server) lastRuns(ctx context.Context) (*MergeRun, *ValidationRun, error
 	var lastMerge *MergeRun
 	var m MergeRun
 	var fin time.Time
-	err := s.WH.QueryRow(ctx, `SELECT finished_at, inserted, updated, nothing_new FROM ops.merge_runs ORDER BY finished_at DESC LIMIT 1`).Scan(&fin, &m.Inserted, &m.Updated, &m.NothingNew)
+	err := s.WH.QueryRow(ctx, lastMergeQuery).Scan(&fin, &m.Inserted, &m.Updated, &m.NothingNew)
 	if err == nil {
 		m.FinishedAt = fin.UTC().Format(time.RFC3339)
 		lastMerge = &m

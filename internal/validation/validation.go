@@ -168,8 +168,7 @@ func Run(ctx context.Context, wh warehouse.Warehouse, o Options) (params.Validat
 
 // topReasons adds the rejects' reasons as figures of the rejects check.
 func topReasons(ctx context.Context, wh warehouse.Warehouse, rep *params.ValidationReport) error {
-	const q = `SELECT reason, count(*) AS n FROM raw.orders_events_rejected GROUP BY reason ORDER BY n DESC, reason LIMIT 5`
-	rows, err := wh.Query(ctx, q)
+	rows, err := wh.Query(ctx, topReasonsQuery)
 	if err != nil {
 		return fmt.Errorf("validation: reject reasons: %w", err)
 	}
@@ -188,6 +187,23 @@ func topReasons(ctx context.Context, wh warehouse.Warehouse, rep *params.Validat
 		}
 	}
 	return rows.Err()
+}
+
+// The validation's SQL outside checks(): portable between the dialects.
+const (
+	topReasonsQuery  = `SELECT reason, count(*) AS n FROM raw.orders_events_rejected GROUP BY reason ORDER BY n DESC, reason LIMIT 5`
+	newestEventQuery = `SELECT max(ingested_at) FROM raw.orders_events`
+	lastMergeQuery   = `SELECT max(finished_at) FROM ops.merge_runs`
+)
+
+// Queries returns every statement validation sends, by check or helper name
+// (both dialects run the same text; golden-file tests pin it).
+func Queries() map[string]string {
+	q := map[string]string{"top_reject_reasons": topReasonsQuery, "newest_event_age": newestEventQuery, "last_merge": lastMergeQuery, "rejects_since_last_validation": sinceLastRunQuery}
+	for _, c := range checks() {
+		q[c.name] = c.query
+	}
+	return q
 }
 
 const sinceLastRunQuery = `SELECT count(*) FROM raw.orders_events_rejected WHERE rejected_at > (SELECT coalesce(max(ran_at), CAST('1970-01-01' AS TIMESTAMP)) FROM ops.validation_runs)`
@@ -215,9 +231,8 @@ func maxTime(ctx context.Context, wh warehouse.Warehouse, q string) (*time.Time,
 }
 
 func newestEventAge(ctx context.Context, wh warehouse.Warehouse, o Options) (params.Check, error) {
-	const q = `SELECT max(ingested_at) FROM raw.orders_events`
-	c := params.Check{Name: "newest_event_age", Query: q, Figures: map[string]int64{}}
-	t, err := maxTime(ctx, wh, q)
+	c := params.Check{Name: "newest_event_age", Query: newestEventQuery, Figures: map[string]int64{}}
+	t, err := maxTime(ctx, wh, newestEventQuery)
 	if err != nil {
 		return c, err
 	}
@@ -235,9 +250,8 @@ func newestEventAge(ctx context.Context, wh warehouse.Warehouse, o Options) (par
 }
 
 func lastMerge(ctx context.Context, wh warehouse.Warehouse, o Options) (params.Check, error) {
-	const q = `SELECT max(finished_at) FROM ops.merge_runs`
-	c := params.Check{Name: "last_merge", Query: q + " (a run that found nothing new counts as a run)", Figures: map[string]int64{}}
-	t, err := maxTime(ctx, wh, q)
+	c := params.Check{Name: "last_merge", Query: lastMergeQuery + " (a run that found nothing new counts as a run)", Figures: map[string]int64{}}
+	t, err := maxTime(ctx, wh, lastMergeQuery)
 	if err != nil {
 		return c, err
 	}

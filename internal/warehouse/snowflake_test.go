@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,32 +22,15 @@ import (
 
 	"github.com/snowflakedb/gosnowflake"
 	"github.com/youmark/pkcs8"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/snowflake")
+	goldenfile "github.com/dropflow/dropflow/internal/golden"
+)
 
 var goldenTokens = map[string]string{"DATABASE": "DROPSHIPPING_DB", "WAREHOUSE": "COMPUTE_WH"}
 
-// golden compares got with testdata/snowflake/name (or writes it with -update).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "snowflake", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/warehouse -run Golden -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s: the statement changed; review it and run go test ./internal/warehouse -run Golden -update\n--- golden\n%s\n--- now\n%s", path, want, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "snowflake", name), got)
 }
 
 // TestSnowflakeStatementsGolden pins every statement the Snowflake adapter
@@ -76,10 +58,16 @@ func TestSnowflakeStatementsGolden(t *testing.T) {
 		golden(t, "migration_"+m.Version+".sql", b.String())
 		seen["migration_"+m.Version+".sql"] = true
 	}
+	layers := map[string]string{}
+	for i, q := range layerQueries {
+		layers[strconv.Itoa(i+1)+"_"+q.name] = q.q
+	}
+	golden(t, "layer_counts.sql", goldenfile.Statements(layers))
+	seen["layer_counts.sql"] = true
 	// A golden file without a statement is a statement the code stopped sending.
 	files, _ := filepath.Glob(filepath.Join("testdata", "snowflake", "*.sql"))
 	for _, f := range files {
-		if !seen[filepath.Base(f)] && !*update {
+		if !seen[filepath.Base(f)] && !goldenfile.Updating() {
 			t.Errorf("%s pins no statement any more: delete it", f)
 		}
 	}

@@ -118,23 +118,24 @@ func CountInt(ctx context.Context, w Warehouse, query string, args ...any) (int6
 // Layers counts the rows of each warehouse layer.
 func Layers(ctx context.Context, w Warehouse) (params.LayerCounts, error) {
 	var c params.LayerCounts
-	for _, l := range []struct {
-		dst *int64
-		q   string
-	}{
-		{&c.RawEvents, "SELECT count(*) FROM raw.orders_events"},
-		{&c.RawRejected, "SELECT count(*) FROM raw.orders_events_rejected"},
-		{&c.ProdOrders, "SELECT count(*) FROM prod.orders"},
-		{&c.ProdCustomers, "SELECT count(*) FROM prod.customers"},
-		{&c.ProdInventory, "SELECT count(*) FROM prod.inventory"},
-	} {
+	dst := []*int64{&c.RawEvents, &c.RawRejected, &c.ProdOrders, &c.ProdCustomers, &c.ProdInventory}
+	for i, l := range layerQueries {
 		n, err := CountInt(ctx, w, l.q)
 		if err != nil {
 			return c, fmt.Errorf("warehouse: layer counts: %w", err)
 		}
-		*l.dst = n
+		*dst[i] = n
 	}
 	return c, nil
+}
+
+// layerQueries count the layers, in LayerCounts' field order.
+var layerQueries = []struct{ name, q string }{
+	{"raw_events", "SELECT count(*) FROM raw.orders_events"},
+	{"raw_rejected", "SELECT count(*) FROM raw.orders_events_rejected"},
+	{"prod_orders", "SELECT count(*) FROM prod.orders"},
+	{"prod_customers", "SELECT count(*) FROM prod.customers"},
+	{"prod_inventory", "SELECT count(*) FROM prod.inventory"},
 }
 
 // IsSchemaMissing reports whether err says a schema object does not exist:
