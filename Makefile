@@ -7,7 +7,7 @@ STATICCHECK_VERSION := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
 export TEMPORAL_CLI := $(BIN)/temporal
 
-.PHONY: all build demo test test-deps bench lint generate-data docker-up docker-down validate monitor clean
+.PHONY: all build demo test test-snowflake test-deps bench lint generate-data docker-up docker-down validate monitor clean
 
 ## all: build the binaries and the pinned Temporal CLI
 all: build $(BIN)/temporal
@@ -29,6 +29,13 @@ demo: build $(BIN)/temporal
 ## test: every test, including the end-to-end pipeline on a real dev server
 test: $(BIN)/temporal test-deps
 	$(GO) test -count=1 -timeout 14m ./...
+	@[ -n "$$SNOW_ACCOUNT" ] || echo "TestPipelineOnSnowflakeAccount: SKIPPED, NOT A PASS (no SNOW_ACCOUNT): see README, Snowflake"
+
+## test-snowflake: the pipeline against a real Snowflake account (needs SNOW_ACCOUNT, SNOW_USER,
+## SNOW_PASSWORD or SNOW_PRIVATE_KEY_PATH); fails rather than skips without them
+test-snowflake: $(BIN)/temporal
+	@test -n "$$SNOW_ACCOUNT" || { echo "test-snowflake: set SNOW_ACCOUNT, SNOW_USER and SNOW_PASSWORD or SNOW_PRIVATE_KEY_PATH"; exit 1; }
+	$(GO) test -count=1 -timeout 20m -run '^TestPipelineOnSnowflakeAccount$$' -v ./internal/e2e
 
 ## test-deps: Debian's chromium (dashboard test) and prometheus (promtool), when missing
 test-deps:

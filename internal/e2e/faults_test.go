@@ -120,7 +120,7 @@ func TestKillWorkerMidReplayAndMidDrain(t *testing.T) {
 	}
 	s.stopWorker()
 
-	snap := inspect(t, s.duckdb)
+	snap := inspect(t, s)
 	if snap.rawEvents != orders || snap.rawDistinctIDs != orders || snap.rejects != 0 {
 		t.Fatalf("RAW after kills: %d rows, %d distinct events, %d rejects; want %d once each", snap.rawEvents, snap.rawDistinctIDs, snap.rejects, orders)
 	}

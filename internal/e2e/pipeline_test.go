@@ -2,15 +2,14 @@ package e2e
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/duckdb/duckdb-go/v2" // database/sql driver for the assertions
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -24,43 +23,48 @@ type snapshot struct {
 	orders                                                               []string
 }
 
-// inspect opens the DuckDB file (the worker must be stopped) and reads it.
-func inspect(t *testing.T, path string) snapshot {
+// inspect reads the stack's warehouse through its adapter (for DuckDB the
+// worker must be stopped: it owns the file).
+func inspect(t *testing.T, s *stack) snapshot {
 	t.Helper()
-	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var s snapshot
-	for q, dst := range map[string]*int64{
-		"SELECT count(*) FROM raw.orders_events":                 &s.rawEvents,
-		"SELECT count(DISTINCT event_id) FROM raw.orders_events": &s.rawDistinctIDs,
-		"SELECT count(*) FROM raw.orders_events_rejected":        &s.rejects,
-		"SELECT count(*) FROM prod.orders":                       &s.prodOrders,
-		"SELECT count(*) FROM prod.customers":                    &s.customers,
-		"SELECT count(*) FROM prod.inventory":                    &s.inventory,
+	ctx := context.Background()
+	wh := s.openWarehouse()
+	defer wh.Close()
+	var snap snapshot
+	for _, c := range []struct {
+		q   string
+		dst *int64
+	}{
+		{"SELECT count(*) FROM raw.orders_events", &snap.rawEvents},
+		{"SELECT count(DISTINCT event_id) FROM raw.orders_events", &snap.rawDistinctIDs},
+		{"SELECT count(*) FROM raw.orders_events_rejected", &snap.rejects},
+		{"SELECT count(*) FROM prod.orders", &snap.prodOrders},
+		{"SELECT count(*) FROM prod.customers", &snap.customers},
+		{"SELECT count(*) FROM prod.inventory", &snap.inventory},
 	} {
-		if err := db.QueryRow(q).Scan(dst); err != nil {
-			t.Fatalf("%s: %v", q, err)
+		if err := wh.QueryRow(ctx, c.q).Scan(c.dst); err != nil {
+			t.Fatalf("%s: %v", c.q, err)
 		}
 	}
-	rows, err := db.Query(`SELECT order_id || ',' || customer_id || ',' || product_id || ',' || quantity || ',' || CAST(unit_price AS VARCHAR) || ',' || status || ',' || strftime(sold_at, '%Y-%m-%dT%H:%M:%SZ') FROM prod.orders ORDER BY order_id`)
+	// Typed columns formatted here, so that one query serves both dialects.
+	rows, err := wh.Query(ctx, `SELECT order_id, customer_id, product_id, quantity, CAST(unit_price AS VARCHAR), status, sold_at FROM prod.orders ORDER BY order_id`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
+		var id, cust, prod, qty int64
+		var price, status string
+		var sold time.Time
+		if err := rows.Scan(&id, &cust, &prod, &qty, &price, &status, &sold); err != nil {
 			t.Fatal(err)
 		}
-		s.orders = append(s.orders, line)
+		snap.orders = append(snap.orders, fmt.Sprintf("%d,%d,%d,%d,%s,%s,%s", id, cust, prod, qty, price, status, sold.UTC().Format("2006-01-02T15:04:05Z")))
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return snap
 }
 
 func csvLines(t *testing.T, path string) []string {
@@ -77,7 +81,12 @@ func csvLines(t *testing.T, path string) []string {
 }
 
 func TestPipelineEndToEnd(t *testing.T) {
-	s := newStack(t)
+	runPipeline(t, newStack(t))
+}
+
+// runPipeline runs the default pipeline twice (from the SDK, then from the
+// Temporal CLI) and checks every layer; each warehouse's test calls it.
+func runPipeline(t *testing.T, s *stack) {
 	s.startWorker()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -126,7 +135,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 
 	s.stopWorker()
-	first := inspect(t, s.duckdb)
+	first := inspect(t, s)
 	want := csvLines(t, filepath.Join(s.dir, "data", "seed", "orders.csv"))
 	if len(first.orders) != len(want) {
 		t.Fatalf("PROD has %d orders, orders.csv %d", len(first.orders), len(want))
@@ -154,7 +163,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 		t.Fatalf("second run did not validate PASS:\n%s", cliOut)
 	}
 	s.stopWorker()
-	second := inspect(t, s.duckdb)
+	second := inspect(t, s)
 	if second.rawEvents != first.rawEvents || second.prodOrders != first.prodOrders || second.customers != first.customers || second.inventory != first.inventory {
 		t.Fatalf("second run changed the counts: %+v -> %+v", first, second)
 	}

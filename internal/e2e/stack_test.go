@@ -21,6 +21,7 @@ import (
 
 	"github.com/dropflow/dropflow/internal/devstack"
 	"github.com/dropflow/dropflow/internal/kafka"
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
 const topic = "orders_topic"
@@ -74,6 +75,10 @@ type stack struct {
 	duckdb     string
 	worker     *devstack.Worker
 	client     client.Client
+	// whEnv selects another warehouse for the worker and starter
+	// (WAREHOUSE=snowflake, SNOW_*); openWH opens it for assertions.
+	whEnv  []string
+	openWH func() warehouse.Warehouse
 }
 
 func newStack(t *testing.T) *stack {
@@ -138,7 +143,7 @@ func (s *stack) startBroker() {
 }
 
 func (s *stack) env() []string {
-	return append(os.Environ(),
+	return append(append(os.Environ(),
 		"TEMPORAL_ADDRESS="+s.temporal,
 		"KAFKA_BOOTSTRAP_SERVERS="+s.brokerAddr,
 		"KAFKA_TOPIC="+topic,
@@ -147,7 +152,21 @@ func (s *stack) env() []string {
 		"REPORTS_DIR="+filepath.Join(s.dir, "reports"),
 		"HTTP_ADDR="+s.httpAddr,
 		"LOG_FORMAT=json",
-	)
+	), s.whEnv...)
+}
+
+// openWarehouse opens the stack's warehouse for assertions: the DuckDB file
+// unless a test set openWH (Snowflake).
+func (s *stack) openWarehouse() warehouse.Warehouse {
+	s.t.Helper()
+	if s.openWH != nil {
+		return s.openWH()
+	}
+	wh, err := warehouse.OpenDuckDB(context.Background(), s.duckdb)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return wh
 }
 
 func (s *stack) startWorker() {
