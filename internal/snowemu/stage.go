@@ -230,7 +230,7 @@ func (ss *session) copyInto(ctx context.Context, toks []token) (*queryResult, er
 			}
 		}
 		load = func(path string) string {
-			return fmt.Sprintf("INSERT INTO %s %s SELECT * FROM read_csv(%s, header = false, skip = %s, all_varchar = true, quote = '\"', delim = ',', auto_detect = false)", tt.sql, cols, quoteLiteral(path), skip)
+			return fmt.Sprintf("INSERT INTO %s %s SELECT * FROM read_csv(%s, header = false, skip = %s, all_varchar = true, quote = '\"', delim = ',')", tt.sql, cols, quoteLiteral(path), skip)
 		}
 	default:
 		return nil, compileError("FILE_FORMAT TYPE = %s is not supported by the emulator (JSON, CSV)", typ)
