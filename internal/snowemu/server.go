@@ -418,3 +418,26 @@ func stageDir(root, qualified string) string {
 }
 
 var _ = sql.ErrNoRows
+
+// Task is a stored task, as SHOW TASKS would list it.
+type Task struct {
+	Name, Warehouse, Schedule, Condition, Definition, State string
+}
+
+// Tasks lists the stored tasks.
+func (s *Server) Tasks(ctx context.Context) ([]Task, error) {
+	rows, err := s.eng.db.QueryContext(ctx, `SELECT name, warehouse, schedule, condition, definition, state FROM snowemu.emu.tasks ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("snowemu: tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []Task
+	for rows.Next() {
+		var t Task
+		if err := rows.Scan(&t.Name, &t.Warehouse, &t.Schedule, &t.Condition, &t.Definition, &t.State); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
