@@ -7,7 +7,7 @@ STATICCHECK_VERSION := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
 export TEMPORAL_CLI := $(BIN)/temporal
 
-.PHONY: all build demo test test-snowflake test-deps bench lint generate-data docker-up docker-down validate monitor clean
+.PHONY: all build demo demo-snowflake test test-snowflake test-deps bench lint generate-data docker-up docker-down validate monitor clean
 
 ## all: build the binaries and the pinned Temporal CLI
 all: build $(BIN)/temporal
@@ -25,6 +25,11 @@ $(BIN)/temporal:
 ## demo: start Temporal, a broker and the worker; run the pipeline; serve until Ctrl-C
 demo: build $(BIN)/temporal
 	$(BIN)/starter demo --data data --worker $(BIN)/worker --temporal-cli $(BIN)/temporal
+
+## demo-snowflake: the same demo on the Snowflake path (gosnowflake against the local
+## Snowflake-protocol server on 127.0.0.1:8085, DuckDB files in data/snowemu)
+demo-snowflake: build $(BIN)/temporal
+	$(BIN)/starter demo --snowflake-emulator --data data --worker $(BIN)/worker --temporal-cli $(BIN)/temporal
 
 ## test: every test, including the end-to-end pipeline on a real dev server
 test: $(BIN)/temporal test-deps

@@ -19,6 +19,7 @@ import (
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/snowemu"
 )
 
 // demo ports belong to `make demo`; tests never use them.
@@ -26,6 +27,8 @@ const (
 	demoTemporal = "127.0.0.1:7233"
 	demoUIPort   = 8233
 	demoBroker   = 9092
+	// demoSnowflake is the local Snowflake-protocol server of --snowflake-emulator.
+	demoSnowflake = 8085
 )
 
 // cmdDemo starts every part the local stack needs (skipping those already
@@ -37,6 +40,7 @@ func cmdDemo(ctx context.Context, args []string, out io.Writer) error {
 	workerBin := fs.String("worker", "bin/worker", "worker binary")
 	cli := fs.String("temporal-cli", "bin/temporal", "Temporal CLI binary (make builds "+devstack.TemporalCLIVersion+")")
 	exit := fs.Bool("exit", false, "stop the stack after the summary instead of serving until Ctrl-C")
+	emulator := fs.Bool("snowflake-emulator", false, "run the Snowflake path: WAREHOUSE=snowflake through gosnowflake against the local Snowflake-protocol server (DuckDB underneath) on 127.0.0.1:8085")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -100,16 +104,33 @@ func cmdDemo(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
+	// Warehouse: the DuckDB file, or the local Snowflake-protocol server.
+	warehouseDesc := "DuckDB " + filepath.Join(*dataDir, "warehouse.duckdb")
+	var whEnv []string
+	if *emulator {
+		began := time.Now()
+		emu, err := snowemu.Start(snowemu.Options{Dir: filepath.Join(*dataDir, "snowemu"), Account: emulatorAccount, Port: demoSnowflake,
+			Users: []snowemu.User{{Name: emulatorUser, Password: emulatorPassword}}})
+		if err != nil {
+			return fmt.Errorf("start the Snowflake emulator: %w (is port %d taken?)", err, demoSnowflake)
+		}
+		stops = append(stops, func() { _ = emu.Close() })
+		fmt.Fprintf(out, "• Snowflake: local Snowflake-protocol server on %s in %s (DuckDB files in %s; a test and demo tool, not Snowflake)\n",
+			emu.Addr(), time.Since(began).Round(time.Millisecond), filepath.Join(*dataDir, "snowemu"))
+		warehouseDesc = "Snowflake via gosnowflake at " + emu.Addr()
+		whEnv = emulatorEnv(emu.Port())
+	}
+
 	// Worker.
 	logPath := filepath.Join(*dataDir, "logs", "worker.log")
-	fmt.Fprintf(out, "• Worker: starting %s (DuckDB %s, dashboard http://%s, log %s)\n", *workerBin, filepath.Join(*dataDir, "warehouse.duckdb"), cfg.HTTPAddr, logPath)
-	env := append(os.Environ(),
+	fmt.Fprintf(out, "• Worker: starting %s (%s, dashboard http://%s, log %s)\n", *workerBin, warehouseDesc, cfg.HTTPAddr, logPath)
+	env := append(append(os.Environ(),
 		"TEMPORAL_ADDRESS="+temporalAddr,
 		"KAFKA_BOOTSTRAP_SERVERS="+brokerAddr,
 		"DUCKDB_PATH="+filepath.Join(*dataDir, "warehouse.duckdb"),
 		"DATA_DIR="+*dataDir,
 		"HTTP_ADDR="+cfg.HTTPAddr,
-	)
+	), whEnv...)
 	_ = os.Remove(logPath)
 	w, err := devstack.StartWorker(ctx, *workerBin, env, cfg.HTTPAddr, logPath)
 	if err != nil {
@@ -167,7 +188,43 @@ func printSummary(out io.Writer, r params.PipelineResult, took time.Duration, ui
 	fmt.Fprintf(out, "  Dashboard   %s\n\n", dashURL)
 }
 
+// The emulator's only account and user in the demo: local, loopback-only.
+const (
+	emulatorAccount  = "local"
+	emulatorUser     = "dropflow"
+	emulatorPassword = "dropflow-local"
+)
+
+// emulatorEnv points the worker (and starter) at the emulator on port.
+func emulatorEnv(port int) []string {
+	return []string{"WAREHOUSE=snowflake", "SNOW_ACCOUNT=" + emulatorAccount, "SNOW_USER=" + emulatorUser, "SNOW_PASSWORD=" + emulatorPassword,
+		"SNOW_PRIVATE_KEY_PATH=", "SNOW_HOST=127.0.0.1", fmt.Sprintf("SNOW_PORT=%d", port), "SNOW_PROTOCOL=http"}
+}
+
 func isLocal(addr string, port int) bool {
 	host, p, err := net.SplitHostPort(strings.Split(addr, ",")[0])
 	return err == nil && (host == "localhost" || host == "127.0.0.1") && p == fmt.Sprint(port)
+}
+
+// cmdSnowflakeEmulator serves the local Snowflake-protocol server alone, for
+// running the worker or another gosnowflake client against it.
+func cmdSnowflakeEmulator(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("snowflake-emulator", flag.ContinueOnError)
+	dir := fs.String("dir", "data/snowemu", "directory for its DuckDB files and stages")
+	port := fs.Int("port", demoSnowflake, "TCP port on 127.0.0.1")
+	password := fs.String("password", emulatorPassword, "password of user "+emulatorUser)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	began := time.Now()
+	emu, err := snowemu.Start(snowemu.Options{Dir: *dir, Account: emulatorAccount, Port: *port,
+		Users: []snowemu.User{{Name: emulatorUser, Password: *password}}})
+	if err != nil {
+		return err
+	}
+	defer emu.Close()
+	fmt.Fprintf(out, "Snowflake emulator on %s (started in %s; DuckDB files in %s). A test and demo tool, not Snowflake.\n", emu.Addr(), time.Since(began).Round(time.Millisecond), *dir)
+	fmt.Fprintf(out, "Point Dropflow at it with:\n  export %s\n", strings.Join(emulatorEnv(emu.Port()), " "))
+	<-ctx.Done()
+	return nil
 }

@@ -42,6 +42,8 @@ Schedules (replace cron; see "starter schedules -h"):
 
 Local stack:
   demo            start Temporal, a broker and the worker; run the pipeline; serve until Ctrl-C
+                  (--snowflake-emulator: through gosnowflake against the local Snowflake-protocol server)
+  snowflake-emulator  serve the local Snowflake-protocol server (DuckDB underneath) until Ctrl-C
   generate        write the seed CSVs locally, without Temporal
   monitor         print the dashboard's figures every 30 s
 
@@ -86,6 +88,8 @@ func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Write
 		err = cmdDemo(ctx, args, stdout)
 	case "generate":
 		err = cmdGenerate(ctx, args, stdout)
+	case "snowflake-emulator":
+		err = cmdSnowflakeEmulator(ctx, args, stdout)
 	case "monitor":
 		err = cmdMonitor(ctx, args, stdout)
 	case "-h", "--help", "help":
