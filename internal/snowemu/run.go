@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -408,7 +407,7 @@ func (ss *session) create(ctx context.Context, toks []token, w []token) (*queryR
 		if _, err := ss.conn.ExecContext(ctx, q.sql); err != nil {
 			return nil, duckError(err)
 		}
-		return ddlResult(fmt.Sprintf("%s %s successfully created.", strings.Title(strings.ToLower(kind)), name[len(name)-1])), nil //nolint:staticcheck // ASCII words
+		return ddlResult(fmt.Sprintf("%s%s %s successfully created.", kind[:1], strings.ToLower(kind[1:]), name[len(name)-1])), nil
 	case "STAGE":
 		ss.eng.mu.Lock()
 		defer ss.eng.mu.Unlock()
@@ -724,14 +723,4 @@ func duckError(err error) error {
 		return &Error{Code: 625, SQLState: "57014", Message: "Statement aborted by a concurrent transaction (retry): " + msg}
 	}
 	return &Error{Code: 100000, SQLState: "XX000", Message: msg}
-}
-
-// sortedKeys is for deterministic messages.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -130,7 +130,6 @@ func snowflakeConfig(o SnowflakeOptions) (*gosnowflake.Config, error) {
 		// The database does not exist before the first deploy, which creates it.
 		ValidateDefaultParameters: gosnowflake.ConfigBoolFalse,
 		Transporter:               o.Transporter,
-		LoginTimeout:              30 * time.Second,
 	}
 	switch {
 	case o.PrivateKeyPath != "":
