@@ -5,11 +5,15 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dropflow/dropflow/internal/snowemu"
 	"github.com/dropflow/dropflow/internal/warehouse"
@@ -60,6 +64,60 @@ func TestPipelineOnSnowflakeEmulatorPassword(t *testing.T) {
 	s := newStack(t)
 	withEmulator(t, s, false)
 	runPipeline(t, s)
+
+	// Every statement carried Dropflow's query tag, naming workflow and activity.
+	wh := s.openWH()
+	defer wh.Close()
+	rows, err := wh.Query(context.Background(), `SELECT query_tag, count(*) FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY()) GROUP BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	activities := map[string]bool{}
+	for rows.Next() {
+		var tag string
+		var n int64
+		if err := rows.Scan(&tag, &n); err != nil {
+			t.Fatal(err)
+		}
+		var qt struct{ App, Workflow, Activity, Component string }
+		if err := json.Unmarshal([]byte(tag), &qt); err != nil || qt.App != "dropflow" {
+			t.Fatalf("%d statements with query tag %q", n, tag)
+		}
+		if qt.Workflow != "" {
+			activities[qt.Workflow+"/"+qt.Activity] = true
+		}
+	}
+	for _, want := range []string{"DeploySchema/ApplyMigrations", "SeedData/LoadReferenceData", "IngestOrders/LoadPartition", "MergeOrders/MergeRawToProd", "ValidatePipeline/RunValidation", "Pipeline/RecordPipelineRun"} {
+		if !activities[want] {
+			t.Errorf("no statement tagged %s; tagged: %v", want, activities)
+		}
+	}
+}
+
+// TestWrongSnowflakePasswordIsOneLine: the worker refuses to start with one
+// line naming account and user, never the password.
+func TestWrongSnowflakePasswordIsOneLine(t *testing.T) {
+	s := newStack(t)
+	withEmulator(t, s, false)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.workerBin)
+	cmd.Env = append(s.env(), "SNOW_PASSWORD=not-the-password-42")
+	out, err := cmd.CombinedOutput()
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if strings.HasPrefix(l, "worker:") {
+			lines = append(lines, l)
+		}
+	}
+	if err == nil || len(lines) != 1 {
+		t.Fatalf("want exit 1 with one worker: line, got %v:\n%s", err, out)
+	}
+	l := lines[0]
+	if !strings.Contains(l, "account local, user dropflow") || !strings.Contains(l, "WarehouseAuth") || strings.Contains(string(out), "not-the-password-42") {
+		t.Fatalf("error line: %s", l)
+	}
 }
 
 // TestPipelineOnSnowflakeEmulatorKeyPair does the same with a JWT login.
