@@ -58,6 +58,8 @@ bench: $(BIN)/temporal
 	BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 1x -timeout 40m ./internal/bench/ | grep -v '^\s*bench_test.go'
 	@$(GO) test -run '^$$' -bench BenchmarkLoadBatch -benchtime 5x ./internal/warehouse/ | tee /dev/stderr | \
 	  awk '/appender/ {a=$$3} /row-inserts-baseline/ {r=$$3} END { if (a && r) printf "batch load speed-up over row inserts: %.0fx\n", r/a; else exit 1 }'
+	@echo "Snowflake load paths through gosnowflake against the local emulator (client side and round trips, not Snowflake's server time):"
+	@$(GO) test -run '^$$' -bench BenchmarkSnowflakeLoadPaths -benchtime 3x ./internal/snowemu/ 2>/dev/null | grep '^Benchmark'
 
 ## lint: gofmt, go vet, staticcheck, Temporal's workflowcheck
 lint:

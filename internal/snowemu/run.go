@@ -3,6 +3,7 @@ package snowemu
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
 // Statement type ids the driver reads (gosnowflake connection.go).
@@ -263,6 +266,26 @@ func (ss *session) dml(ctx context.Context, kw string, toks []token, args []any,
 		}
 		ss.inTx = true
 	}
+	if arrays > 0 && kw == "INSERT" {
+		// Snowflake runs an array-bound INSERT … SELECT as one statement over
+		// all rows; so does the emulator, through a table of the binds.
+		if src, ok := bulkSource(q.insertSource); ok {
+			n, err := ss.insertArrays(ctx, q, src, capture, args, arrays)
+			if err != nil {
+				if own {
+					_, _ = ss.conn.ExecContext(ctx, "ROLLBACK")
+					ss.inTx, ss.consumed = false, map[string]bool{}
+				}
+				return nil, duckError(err)
+			}
+			if own {
+				if err := ss.commit(ctx); err != nil {
+					return nil, err
+				}
+			}
+			return dmlResult(kw, n), nil
+		}
+	}
 	var total int64
 	n := max(arrays, 1)
 	for i := 0; i < n; i++ {
@@ -321,6 +344,104 @@ func (ss *session) insertCapturing(ctx context.Context, q translated, changes []
 		return 0, err
 	}
 	return r.RowsAffected()
+}
+
+// bulkSource rewrites "SELECT <exprs with ?>" (no FROM) to read the i-th
+// bind from column c<i> of the bind table; ok is false for other shapes.
+func bulkSource(src string) (string, bool) {
+	toks := tokenize(src)
+	w := words(toks)
+	if len(w) == 0 || !w[0].is("SELECT") {
+		return "", false
+	}
+	depth, n := 0, 0
+	var b strings.Builder
+	for _, t := range toks {
+		switch {
+		case t.sym("("):
+			depth++
+		case t.sym(")"):
+			depth--
+		case depth == 0 && t.is("FROM", "WHERE", "UNION", "GROUP", "ORDER", "LIMIT"):
+			return "", false
+		case t.sym("?"):
+			n++
+			b.WriteString(fmt.Sprintf("__b.c%d", n))
+			continue
+		}
+		b.WriteString(t.text)
+	}
+	return b.String() + " FROM temp.main.__snowemu_binds __b", true
+}
+
+// insertArrays loads the array binds into a temporary table with DuckDB's
+// Appender and runs the INSERT once over it.
+func (ss *session) insertArrays(ctx context.Context, q translated, src string, capture []string, args []any, rows int) (int64, error) {
+	cols := make([]string, len(args))
+	for i, a := range args {
+		typ := "VARCHAR"
+		vals, _ := a.([]any)
+		probe := a
+		for _, v := range vals {
+			if v != nil {
+				probe = v
+				break
+			}
+		}
+		switch probe.(type) {
+		case int64:
+			typ = "BIGINT"
+		case float64:
+			typ = "DOUBLE"
+		case bool:
+			typ = "BOOLEAN"
+		case time.Time:
+			typ = "TIMESTAMP"
+		case []byte:
+			typ = "BLOB"
+		}
+		cols[i] = fmt.Sprintf("c%d %s", i+1, typ)
+	}
+	if _, err := ss.conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE __snowemu_binds ("+strings.Join(cols, ", ")+")"); err != nil {
+		return 0, err
+	}
+	err := ss.conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "__snowemu_binds")
+		if err != nil {
+			return err
+		}
+		for i := 0; i < rows; i++ {
+			vals := make([]driver.Value, len(args))
+			for k, v := range row(args, i) {
+				vals[k] = v
+			}
+			if err := a.AppendRow(vals...); err != nil {
+				a.Close()
+				return err
+			}
+		}
+		return a.Close()
+	})
+	if err != nil {
+		return 0, err
+	}
+	bulk := q
+	bulk.insertSource = src
+	bulk.sql = "INSERT INTO " + q.insertTarget + " " + q.insertColumns + " " + src
+	var n int64
+	if len(capture) > 0 {
+		n, err = ss.insertCapturing(ctx, bulk, capture, nil)
+	} else {
+		var r sql.Result
+		if r, err = ss.conn.ExecContext(ctx, bulk.sql); err == nil {
+			n, _ = r.RowsAffected()
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	_, err = ss.conn.ExecContext(ctx, "DROP TABLE temp.main.__snowemu_binds")
+	return n, err
 }
 
 func dmlResult(kw string, n int64) *queryResult {

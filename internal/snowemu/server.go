@@ -96,6 +96,8 @@ func Start(o Options) (*Server, error) {
 	mux.HandleFunc("POST /session", s.logout)
 	mux.HandleFunc("POST /session/heartbeat", func(w http.ResponseWriter, r *http.Request) { s.reply(w, nil) })
 	mux.HandleFunc("POST /session/token-request", s.renew)
+	// The driver's telemetry: accepted and dropped (nothing to report to).
+	mux.HandleFunc("POST /telemetry/send", func(w http.ResponseWriter, r *http.Request) { s.reply(w, nil) })
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.http.Serve(ln) }()
 	return s, nil
