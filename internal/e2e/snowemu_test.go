@@ -44,7 +44,8 @@ func withEmulator(t *testing.T, s *stack, keyPair bool) {
 			t.Fatal(err)
 		}
 		o.PrivateKeyPath = path
-		s.whEnv = append(s.whEnv, "SNOW_PRIVATE_KEY_PATH="+path, "SNOW_PASSWORD=")
+		// This run also loads RAW through PUT + COPY INTO; the password run inline.
+		s.whEnv = append(s.whEnv, "SNOW_PRIVATE_KEY_PATH="+path, "SNOW_PASSWORD=", "SNOW_STAGE_THRESHOLD=100")
 	} else {
 		o.Password = "e2e-secret"
 		s.whEnv = append(s.whEnv, "SNOW_PASSWORD=e2e-secret", "SNOW_PRIVATE_KEY_PATH=")
@@ -125,4 +126,10 @@ func TestPipelineOnSnowflakeEmulatorKeyPair(t *testing.T) {
 	s := newStack(t)
 	withEmulator(t, s, true)
 	runPipeline(t, s)
+	wh := s.openWH()
+	defer wh.Close()
+	var staged int64
+	if err := wh.QueryRow(context.Background(), `SELECT count(*) FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY()) WHERE query_text LIKE 'COPY INTO %RAW.LOAD_EVENTS%' AND execution_status = 'SUCCESS'`).Scan(&staged); err != nil || staged == 0 {
+		t.Fatalf("RAW batches must have gone through PUT + COPY INTO: %d, %v", staged, err)
+	}
 }
