@@ -3,9 +3,13 @@ package snowemu
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/snowflakedb/gosnowflake"
 
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
@@ -130,5 +134,74 @@ func TestSnowflakeAdapterMergeSemantics(t *testing.T) {
 				t.Fatalf("total_amount: %d %v", bad, err)
 			}
 		})
+	}
+}
+
+// TestSnowflakeDeploySchema: a dry run on a fresh account prints the SQL in
+// order and creates nothing; a deploy records versions and checksums; an
+// applied migration whose checksum changed stops the next deploy.
+func TestSnowflakeDeploySchema(t *testing.T) {
+	s := startTest(t)
+	wh := openAdapter(t, s, warehouse.SnowflakeOptions{})
+	ctx := context.Background()
+	dry, err := wh.Migrate(ctx, true)
+	if err != nil || len(dry.Applied) != 1 || !strings.Contains(dry.SQL, "CREATE DATABASE IF NOT EXISTS DROPSHIPPING_DB") || !strings.Contains(dry.SQL, "ALTER TASK DROPSHIPPING_DB.PROD.INGEST_ORDERS_TASK SUSPEND") {
+		t.Fatalf("dry run: %+v %v", dry, err)
+	}
+	if strings.Index(dry.SQL, "CREATE WAREHOUSE") > strings.Index(dry.SQL, "CREATE STREAM") {
+		t.Fatal("dry run must print the statements in order")
+	}
+	db := connect(t, s, func(c *gosnowflake.Config) { c.Database = "DROPSHIPPING_DB" })
+	var n int64
+	if err := db.QueryRow("SELECT count(*) FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY()) WHERE query_text LIKE 'CREATE%'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("a dry run ran %d CREATE statements (%v)", n, err)
+	}
+	if _, err := wh.Migrate(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if tasks, err := s.Tasks(ctx); err != nil || len(tasks) != 1 || tasks[0].State != "suspended" {
+		t.Fatalf("the native task must exist, suspended: %+v %v", tasks, err)
+	}
+	exec(t, db, "UPDATE DROPSHIPPING_DB.OPS.SCHEMA_MIGRATIONS SET CHECKSUM = 'edited' WHERE VERSION = '0001_init'")
+	_, err = wh.Migrate(ctx, false)
+	var cm *warehouse.ChecksumMismatchError
+	if !errors.As(err, &cm) || cm.File != "sql/snowflake/0001_init.sql" || cm.Applied != "edited" {
+		t.Fatalf("want a checksum mismatch naming the file, got %v", err)
+	}
+}
+
+// TestSnowflakeTaskDriver: SNOW_MERGE_DRIVER=task resumes the native task at
+// deploy, and MergeOrders then leaves the stream to it.
+func TestSnowflakeTaskDriver(t *testing.T) {
+	s := startTest(t)
+	wh := openAdapter(t, s, warehouse.SnowflakeOptions{MergeDriver: warehouse.MergeDriverTask})
+	ctx := context.Background()
+	if _, err := wh.Migrate(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if tasks, _ := s.Tasks(ctx); len(tasks) != 1 || tasks[0].State != "started" {
+		t.Fatalf("task driver must resume the task: %+v", tasks)
+	}
+	if _, err := wh.InitOffset(ctx, "t", 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wh.LoadBatch(ctx, warehouse.Batch{Topic: "t", Partition: 0, FromOffset: 0, NextOffset: 1, Events: []warehouse.Event{ev(t, 1, 1, "paid", 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := wh.MergeOrders(ctx)
+	if err != nil || !m.DelegatedToTask {
+		t.Fatalf("%+v %v", m, err)
+	}
+	var has bool
+	if err := wh.QueryRow(ctx, "SELECT SYSTEM$STREAM_HAS_DATA('DROPSHIPPING_DB.RAW.ORDERS_STREAM')").Scan(&has); err != nil || !has {
+		t.Fatalf("the stream must be left to the task: %v %v", has, err)
+	}
+	// Back to Temporal: the next deploy suspends the task again.
+	wh2 := openAdapter(t, s, warehouse.SnowflakeOptions{})
+	if _, err := wh2.Migrate(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if tasks, _ := s.Tasks(ctx); tasks[0].State != "suspended" {
+		t.Fatalf("temporal driver must suspend the task: %+v", tasks)
 	}
 }

@@ -3,6 +3,7 @@ package snowemu
 import (
 	"context"
 	"crypto/rand"
+	"os"
 	"crypto/rsa"
 	"database/sql"
 	"errors"
@@ -92,8 +93,9 @@ func TestKeyPairLogin(t *testing.T) {
 	snowErr(t, connect(t, s, func(c *gosnowflake.Config) { c.Password = "" + "x" }).Ping(), 390100)
 }
 
-// https://docs.snowflake.com/en/developer-guide/go/... (driver type mapping):
-// values come back typed, NULL as NULL, identifiers folded to upper case.
+// https://docs.snowflake.com/en/sql-reference/intro-summary-data-types and the
+// driver's type mapping (https://pkg.go.dev/github.com/snowflakedb/gosnowflake,
+// "Supported Data Types"): values come back typed, NULL as NULL.
 func TestResultEncodings(t *testing.T) {
 	_, db := withDB(t)
 	rows, err := db.Query(`SELECT NULL AS n, 42 AS i, CAST(12.5 AS NUMBER(12, 2)) AS d, 'text' AS s, TRUE AS b,
@@ -124,8 +126,9 @@ func TestResultEncodings(t *testing.T) {
 	}
 }
 
-// https://docs.snowflake.com/en/developer-guide/go/... (binding): positional
-// and array binds run for real and RowsAffected counts the rows.
+// https://pkg.go.dev/github.com/snowflakedb/gosnowflake ("Binding Parameters",
+// "Binding Parameters to Array Variables"): positional and array binds run for
+// real, and RowsAffected counts the rows.
 func TestBindsAndRowsAffected(t *testing.T) {
 	_, db := withDB(t)
 	exec(t, db, "CREATE TABLE IF NOT EXISTS TESTDB.PUBLIC.T (ID BIGINT NOT NULL PRIMARY KEY, NAME STRING, V VARIANT, TS TIMESTAMP_NTZ)")
@@ -304,4 +307,86 @@ func TestTransactions(t *testing.T) {
 	if err := db.QueryRow("SELECT count(*), max(ID) FROM TESTDB.PUBLIC.X").Scan(&n, &id); err != nil || n != 1 || id != 2 {
 		t.Fatalf("%d rows, max %d, %v", n, id, err)
 	}
+}
+
+// https://docs.snowflake.com/en/sql-reference/identifiers-syntax: unquoted
+// identifiers are stored and returned in upper case.
+func TestIdentifiersFoldToUpperCase(t *testing.T) {
+	_, db := withDB(t)
+	exec(t, db, "create table if not exists testdb.public.lower_case (order_id bigint, status string)")
+	exec(t, db, "INSERT INTO TESTDB.PUBLIC.LOWER_CASE (ORDER_ID, STATUS) SELECT 1, 'paid'")
+	rows, err := db.Query("select order_id, status from Testdb.Public.Lower_Case")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	if strings.Join(cols, ",") != "ORDER_ID,STATUS" {
+		t.Fatalf("columns %v", cols)
+	}
+}
+
+// https://docs.snowflake.com/en/sql-reference/sql/put,
+// https://docs.snowflake.com/en/sql-reference/sql/copy-into-table (load
+// metadata, FORCE) and https://docs.snowflake.com/en/sql-reference/sql/remove.
+func TestPutCopyRemoveWithLoadMetadata(t *testing.T) {
+	_, db := withDB(t)
+	exec(t, db, "CREATE STAGE IF NOT EXISTS TESTDB.PUBLIC.ST")
+	exec(t, db, "CREATE TABLE IF NOT EXISTS TESTDB.PUBLIC.C (ID BIGINT, NAME STRING, AT_TS TIMESTAMP_NTZ)")
+	csv := t.TempDir() + "/c.csv"
+	if err := os.WriteFile(csv, []byte("id,name,at_ts\n1,\"a, b\",2026-01-31T12:00:00Z\n2,,2026-02-01T00:00:00Z\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, "PUT 'file://"+csv+"' @TESTDB.PUBLIC.ST/in/ AUTO_COMPRESS = TRUE OVERWRITE = TRUE")
+	copyInto := func(force string) int64 {
+		exec(t, db, `COPY INTO TESTDB.PUBLIC.C (ID, NAME, AT_TS) FROM @TESTDB.PUBLIC.ST/in/
+FILE_FORMAT = (TYPE = CSV SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '"' EMPTY_FIELD_AS_NULL = TRUE)`+force)
+		var n int64
+		if err := db.QueryRow("SELECT count(*) FROM TESTDB.PUBLIC.C").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := copyInto(""); n != 2 {
+		t.Fatalf("first COPY loaded %d rows", n)
+	}
+	var name sql.NullString
+	var at time.Time
+	if err := db.QueryRow("SELECT NAME, AT_TS FROM TESTDB.PUBLIC.C WHERE ID = 1").Scan(&name, &at); err != nil || name.String != "a, b" || !at.Equal(time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)) {
+		t.Fatalf("row 1: %v %v %v", name, at, err)
+	}
+	if err := db.QueryRow("SELECT NAME FROM TESTDB.PUBLIC.C WHERE ID = 2").Scan(&name); err != nil || name.Valid {
+		t.Fatalf("an empty field is NULL: %v %v", name, err)
+	}
+	if n := copyInto(""); n != 2 {
+		t.Fatalf("a file already loaded is skipped without FORCE: %d rows", n)
+	}
+	if n := copyInto(" FORCE = TRUE"); n != 4 {
+		t.Fatalf("FORCE reloads: %d rows", n)
+	}
+	exec(t, db, "REMOVE @TESTDB.PUBLIC.ST/in/")
+	if n := copyInto(" FORCE = TRUE"); n != 4 {
+		t.Fatalf("after REMOVE nothing is left to load: %d rows", n)
+	}
+	_, err := db.Exec("COPY INTO TESTDB.PUBLIC.C FROM @TESTDB.PUBLIC.ST FILE_FORMAT = (TYPE = PARQUET)")
+	snowErr(t, err, 1003)
+}
+
+// https://docs.snowflake.com/en/sql-reference/sql/create-warehouse and
+// https://docs.snowflake.com/en/sql-reference/sql/use: warehouses are
+// recorded and the session's warehouse, database and schema follow USE.
+func TestWarehouseAndUse(t *testing.T) {
+	_, db := withDB(t)
+	exec(t, db, "CREATE WAREHOUSE IF NOT EXISTS WH2 WAREHOUSE_SIZE = XSMALL AUTO_SUSPEND = 60")
+	exec(t, db, "CREATE SCHEMA IF NOT EXISTS TESTDB.OTHER")
+	exec(t, db, "USE WAREHOUSE WH2")
+	exec(t, db, "USE SCHEMA TESTDB.OTHER")
+	exec(t, db, "CREATE TABLE IF NOT EXISTS HERE (ID BIGINT)")
+	exec(t, db, "SELECT count(*) FROM TESTDB.OTHER.HERE")
+	var wh, sc string
+	if err := db.QueryRow(`SELECT warehouse_name, schema_name FROM TABLE(INFORMATION_SCHEMA.QUERY_HISTORY()) WHERE query_text LIKE 'SELECT count(*) FROM TESTDB.OTHER.HERE'`).Scan(&wh, &sc); err != nil || wh != "WH2" || sc != "OTHER" {
+		t.Fatalf("warehouse %q schema %q %v", wh, sc, err)
+	}
+	_, err := db.Exec("USE DATABASE NOPE")
+	snowErr(t, err, 2003)
 }
