@@ -3,10 +3,10 @@ package snowemu
 import (
 	"context"
 	"crypto/rand"
-	"os"
 	"crypto/rsa"
 	"database/sql"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
