@@ -85,12 +85,8 @@ func (ss *session) run(ctx context.Context, text string, binds map[string]bindVa
 		}
 		return ddlResult("Statement executed successfully."), nil
 	case "ROLLBACK":
-		if ss.inTx {
-			_, err := ss.conn.ExecContext(ctx, "ROLLBACK")
-			ss.inTx, ss.consumed = false, map[string]bool{}
-			if err != nil {
-				return nil, duckError(err)
-			}
+		if err := ss.rollback(ctx); err != nil {
+			return nil, duckError(err)
 		}
 		return ddlResult("Statement executed successfully."), nil
 	case "CREATE":
@@ -130,8 +126,7 @@ func (ss *session) commit(ctx context.Context) error {
 	for ch := range ss.consumed {
 		// Deletes what this transaction's snapshot saw: rows committed since stay.
 		if _, err := ss.conn.ExecContext(ctx, "DELETE FROM "+ch); err != nil {
-			_, _ = ss.conn.ExecContext(ctx, "ROLLBACK")
-			ss.inTx, ss.consumed = false, map[string]bool{}
+			_ = ss.rollback(ctx)
 			return duckError(err)
 		}
 	}
@@ -141,6 +136,16 @@ func (ss *session) commit(ctx context.Context) error {
 		return duckError(err)
 	}
 	return nil
+}
+
+// rollback ends the open transaction, if any, leaving every stream where it was.
+func (ss *session) rollback(ctx context.Context) error {
+	if !ss.inTx {
+		return nil
+	}
+	_, err := ss.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	ss.inTx, ss.consumed = false, map[string]bool{}
+	return err
 }
 
 // convertBinds turns the driver's bindings ("1".."n", each a typed string or
@@ -273,8 +278,7 @@ func (ss *session) dml(ctx context.Context, kw string, toks []token, args []any,
 			n, err := ss.insertArrays(ctx, q, src, capture, args, arrays)
 			if err != nil {
 				if own {
-					_, _ = ss.conn.ExecContext(ctx, "ROLLBACK")
-					ss.inTx, ss.consumed = false, map[string]bool{}
+					_ = ss.rollback(ctx)
 				}
 				return nil, duckError(err)
 			}
@@ -304,8 +308,7 @@ func (ss *session) dml(ctx context.Context, kw string, toks []token, args []any,
 		}
 		if err != nil {
 			if own {
-				_, _ = ss.conn.ExecContext(ctx, "ROLLBACK")
-				ss.inTx, ss.consumed = false, map[string]bool{}
+				_ = ss.rollback(ctx)
 			}
 			return nil, duckError(err)
 		}
