@@ -98,6 +98,9 @@ func OpenSnowflake(ctx context.Context, o SnowflakeOptions) (*Snowflake, error) 
 		o.TempDir = os.TempDir()
 	}
 	db := sql.OpenDB(gosnowflake.NewConnector(gosnowflake.SnowflakeDriver{}, *cfg))
+	// Sessions are recycled, so that one opened before the first deploy
+	// created the database does not stay without it for long.
+	db.SetConnMaxLifetime(10 * time.Minute)
 	s := &Snowflake{db: db, o: o, tokens: map[string]string{"DATABASE": strings.ToUpper(o.Database), "WAREHOUSE": strings.ToUpper(o.Warehouse)}}
 	if err := db.PingContext(QueryTag{Component: "connect"}.apply(ctx)); err != nil {
 		db.Close()
