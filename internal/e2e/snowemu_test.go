@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +91,23 @@ func TestPipelineOnSnowflakeEmulatorPassword(t *testing.T) {
 			activities[qt.Workflow+"/"+qt.Activity] = true
 		}
 	}
+	// The dashboard's reads run on Snowflake SQL too.
+	s.startWorker()
+	for _, path := range []string{"/api/kpis?range=all", "/api/top-products?range=all", "/api/daily?range=all", "/api/recent-orders?limit=5", "/api/health", "/readyz"} {
+		resp, err := http.Get("http://" + s.httpAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || len(body) < 3 {
+			t.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
+		}
+		if path == "/api/kpis?range=all" && !strings.Contains(string(body), `"orders":5000`) {
+			t.Errorf("kpis: %s", body)
+		}
+	}
+	s.stopWorker()
 	for _, want := range []string{"DeploySchema/ApplyMigrations", "SeedData/LoadReferenceData", "IngestOrders/LoadPartition", "MergeOrders/MergeRawToProd", "ValidatePipeline/RunValidation", "Pipeline/RecordPipelineRun"} {
 		if !activities[want] {
 			t.Errorf("no statement tagged %s; tagged: %v", want, activities)

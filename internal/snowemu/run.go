@@ -47,6 +47,9 @@ func (ss *session) run(ctx context.Context, text string, binds map[string]bindVa
 			return nil, compileError("Actual statement count 2 did not match the desired statement count 1 (multi-statement requests are not supported by the emulator).")
 		}
 	}
+	if err := snowflakeOnly(toks); err != nil {
+		return nil, err
+	}
 	args, arrays, err := convertBinds(binds)
 	if err != nil {
 		return nil, err

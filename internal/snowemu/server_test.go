@@ -390,3 +390,32 @@ func TestWarehouseAndUse(t *testing.T) {
 	_, err := db.Exec("USE DATABASE NOPE")
 	snowErr(t, err, 2003)
 }
+
+// The emulator runs on DuckDB but refuses the SQL that only DuckDB knows, so
+// that a DuckDB-ism in the Snowflake path fails here as it would on an
+// account (https://docs.snowflake.com/en/sql-reference-functions).
+func TestDuckDBOnlySQLIsRefused(t *testing.T) {
+	_, db := withDB(t)
+	exec(t, db, "CREATE TABLE IF NOT EXISTS TESTDB.PUBLIC.D (ID BIGINT, J VARIANT)")
+	for q, code := range map[string]int{
+		"SELECT strftime(SYSDATE(), '%Y')":                                 2140,
+		"SELECT epoch(SYSDATE())":                                          2140,
+		"SELECT * FROM read_csv('/etc/passwd')":                            2140,
+		"SELECT json_extract_string(J, '$.a') FROM TESTDB.PUBLIC.D":        2140,
+		"SELECT J ->> 'a' FROM TESTDB.PUBLIC.D":                            1003,
+		"SELECT count(*) FILTER (WHERE ID > 1) FROM TESTDB.PUBLIC.D":       1003,
+		"SELECT * FROM TESTDB.PUBLIC.D USING SAMPLE 10 ROWS":               1003,
+		"INSERT OR REPLACE INTO TESTDB.PUBLIC.D (ID) SELECT 1":             1003,
+		"INSERT INTO TESTDB.PUBLIC.D (ID) SELECT 1 ON CONFLICT DO NOTHING": 1003,
+		"PRAGMA database_list":                                             1003,
+		"SELECT * FROM snowemu.emu.query_history":                          2003,
+	} {
+		_, err := db.Exec(q)
+		var se *gosnowflake.SnowflakeError
+		if !errors.As(err, &se) || se.Number != code {
+			t.Errorf("%s: want %d, got %v", q, code, err)
+		}
+	}
+	// Snowflake's own spellings pass.
+	exec(t, db, "SELECT COUNT_IF(ID > 1), TO_CHAR(SYSDATE(), 'YYYY-MM-DD'), DATEDIFF('millisecond', SYSDATE(), SYSDATE()) FROM TESTDB.PUBLIC.D")
+}

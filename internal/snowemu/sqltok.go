@@ -107,6 +107,11 @@ func tokenize(s string) []token {
 			kind = tWord
 		case c == ':' && j < len(s) && s[j] == ':':
 			j++
+		case c == '-' && j < len(s) && s[j] == '>':
+			j++
+			if j < len(s) && s[j] == '>' {
+				j++
+			}
 		case (c == '<' || c == '>' || c == '!' || c == '|') && j < len(s) && (s[j] == '=' || s[j] == '>' || s[j] == '|'):
 			j++
 		}
