@@ -11,6 +11,7 @@ import (
 
 	"github.com/snowflakedb/gosnowflake"
 
+	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
@@ -203,5 +204,61 @@ func TestSnowflakeTaskDriver(t *testing.T) {
 	}
 	if tasks, _ := s.Tasks(ctx); tasks[0].State != "suspended" {
 		t.Fatalf("temporal driver must suspend the task: %+v", tasks)
+	}
+}
+
+// TestConcurrentMergesMergeOnce: two workers' merges at the same moment
+// (serialised by OPS.MERGE_LOCK) insert every order once between them; a
+// merge that lost the race fails retryably and, retried, finds nothing new.
+func TestConcurrentMergesMergeOnce(t *testing.T) {
+	s := startTest(t)
+	a, b := openAdapter(t, s, warehouse.SnowflakeOptions{}), openAdapter(t, s, warehouse.SnowflakeOptions{})
+	ctx := context.Background()
+	if _, err := a.Migrate(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.InitOffset(ctx, "t", 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	evs := make([]warehouse.Event, 300)
+	for i := range evs {
+		evs[i] = ev(t, i+1, 1, "paid", int64(i))
+	}
+	if _, err := a.LoadBatch(ctx, warehouse.Batch{Topic: "t", Partition: 0, FromOffset: 0, NextOffset: 300, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	type out struct {
+		r   params.MergeOrdersResult
+		err error
+	}
+	results := make(chan out, 2)
+	for _, wh := range []*warehouse.Snowflake{a, b} {
+		go func() {
+			r, err := wh.MergeOrders(ctx)
+			results <- out{r, err}
+		}()
+	}
+	var inserted int64
+	outs := []out{<-results, <-results}
+	for _, o := range outs {
+		if o.err != nil {
+			var qe *warehouse.QueryError
+			if !errors.As(o.err, &qe) || qe.Permanent() {
+				t.Fatalf("a merge that loses the race must fail retryably: %v", o.err)
+			}
+			r, err := b.MergeOrders(ctx) // the activity's retry
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.r = r
+		}
+		inserted += o.r.Inserted
+	}
+	var rows, distinct int64
+	if err := a.QueryRow(ctx, "SELECT count(*), count(DISTINCT order_id) FROM prod.orders").Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if inserted != 300 || rows != 300 || distinct != 300 {
+		t.Fatalf("inserted %d, PROD %d rows, %d orders", inserted, rows, distinct)
 	}
 }

@@ -645,6 +645,11 @@ func (s *Snowflake) MergeOrders(ctx context.Context) (params.MergeOrdersResult, 
 		_, err := s.exec(ctx, conn, snowMergeCreate, nil)
 		return err
 	}, func(conn *sql.Conn) error {
+		// Another worker's merge holds this row until it commits; the stream
+		// read below then sees only what that merge left.
+		if _, err := s.exec(ctx, conn, snowMergeLock, nil, started, QueryTagFrom(ctx).WorkflowID); err != nil {
+			return err
+		}
 		if _, err := s.exec(ctx, conn, snowMergeClear, nil); err != nil {
 			return err
 		}

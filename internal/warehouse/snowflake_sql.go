@@ -34,6 +34,7 @@ const (
 	snowRejects     = "rejects_insert"
 
 	snowMergeHasData  = "merge_has_data"
+	snowMergeLock     = "merge_lock"
 	snowMergeCreate   = "merge_source_create"
 	snowMergeClear    = "merge_source_clear"
 	snowMergeFill     = "merge_source_fill"
@@ -144,6 +145,8 @@ SELECT ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?`,
 	snowMergeHasData: `SELECT SYSTEM$STREAM_HAS_DATA('{{DATABASE}}.RAW.ORDERS_STREAM')`,
 	snowMergeCreate:  "CREATE TEMPORARY TABLE IF NOT EXISTS {{DATABASE}}.STAGING.MERGE_SOURCE (\n  " + snowMergeSourceColumns + "\n)",
 	snowMergeClear:   `DELETE FROM {{DATABASE}}.STAGING.MERGE_SOURCE`,
+	// First in the merge transaction: serialises merges across workers.
+	snowMergeLock: `UPDATE {{DATABASE}}.OPS.MERGE_LOCK SET LOCKED_AT = ?, LOCKED_BY = ? WHERE ID = 1`,
 	// Reading the stream in a DML advances its offset when the transaction commits.
 	snowMergeFill: "INSERT INTO {{DATABASE}}.STAGING.MERGE_SOURCE\nSELECT\n    " + snowFlatColumns + "\nFROM {{DATABASE}}.RAW.ORDERS_STREAM",
 	snowMergeClassify: `SELECT

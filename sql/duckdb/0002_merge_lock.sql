@@ -1,0 +1,2 @@
+-- Same file name as sql/snowflake/0002_merge_lock.sql. DuckDB has one writing
+-- process (the worker), whose merges are serialised in memory: nothing to lock.
