@@ -417,5 +417,5 @@ func TestDuckDBOnlySQLIsRefused(t *testing.T) {
 		}
 	}
 	// Snowflake's own spellings pass.
-	exec(t, db, "SELECT COUNT_IF(ID > 1), TO_CHAR(SYSDATE(), 'YYYY-MM-DD'), DATEDIFF('millisecond', SYSDATE(), SYSDATE()) FROM TESTDB.PUBLIC.D")
+	exec(t, db, "SELECT COUNT_IF(ID > 1), TO_CHAR(SYSDATE(), 'YYYY-MM-DD'), DATEDIFF(millisecond, SYSDATE(), SYSDATE()), DATEDIFF('day', SYSDATE(), SYSDATE()) FROM TESTDB.PUBLIC.D")
 }

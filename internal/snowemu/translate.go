@@ -281,6 +281,24 @@ func (ss *session) function(toks []token, i, open int, t *translated, dollar1 st
 			return false, 0, "", err
 		}
 		return true, closeAt, fmt.Sprintf("strftime(%s, %s)", expr, quoteLiteral(f)), nil
+	case "DATEDIFF", "TIMEDIFF", "TIMESTAMPDIFF":
+		// Snowflake's date part is a bare word (DATEDIFF(millisecond, a, b)); DuckDB's a string.
+		w := words(inner)
+		if len(w) == 0 || w[0].kind != tWord || len(w) < 2 || !w[1].sym(",") {
+			return false, 0, "", nil
+		}
+		rest := inner
+		for k, tk := range inner {
+			if tk.sym(",") {
+				rest = inner[k+1:]
+				break
+			}
+		}
+		args, err := ss.rewrite(rest, t, dollar1)
+		if err != nil {
+			return false, 0, "", err
+		}
+		return true, closeAt, fmt.Sprintf("date_diff(%s, %s)", quoteLiteral(strings.ToLower(w[0].text)), args), nil
 	case "TABLE":
 		w := words(inner)
 		if len(w) >= 5 && w[0].is("INFORMATION_SCHEMA") && w[1].sym(".") && w[2].is("QUERY_HISTORY") {
