@@ -215,6 +215,13 @@ func TestStreamOffsetMovesOnlyOnCommit(t *testing.T) {
 		t.Fatal("a rolled-back DML must leave the stream's offset")
 	}
 	exec(t, db, "BEGIN")
+	exec(t, db, `MERGE INTO TESTDB.PUBLIC.DST d USING (SELECT ID FROM TESTDB.PUBLIC.S) s ON d.ID = s.ID
+WHEN NOT MATCHED THEN INSERT (ID) VALUES (s.ID)`)
+	exec(t, db, "ROLLBACK")
+	if !has() {
+		t.Fatal("a rolled-back MERGE must leave the stream's offset")
+	}
+	exec(t, db, "BEGIN")
 	exec(t, db, "INSERT INTO TESTDB.PUBLIC.DST (ID) SELECT ID FROM TESTDB.PUBLIC.S")
 	exec(t, db, "COMMIT")
 	if has() {
