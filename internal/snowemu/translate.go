@@ -134,6 +134,10 @@ func (ss *session) rewrite(toks []token, t *translated, dollar1 string) (string,
 		_, typeWord := typeMap[parts[0]]
 		if !isCall || (len(parts) == 1 && typeWord) {
 			q := ss.qualify(parts)
+			// A bare name is a table only where a table goes (not an alias or column).
+			if len(parts) == 1 && !tablePosition(toks, i) {
+				q = ""
+			}
 			if tmp, ok := ss.temps[q]; ok {
 				base = tmp
 			} else if st, ok := ss.eng.streams[q]; ok {
@@ -165,6 +169,13 @@ func (ss *session) rewrite(toks []token, t *translated, dollar1 string) (string,
 		i = j
 	}
 	return b.String(), nil
+}
+
+// tablePosition reports whether the name at i follows a keyword that
+// introduces a table.
+func tablePosition(toks []token, i int) bool {
+	p := prev(toks, i)
+	return p >= 0 && toks[p].is("FROM", "JOIN", "INTO", "UPDATE", "USING", "TABLE")
 }
 
 // isTypePosition: after ::, after AS inside CAST, or as a column's type
