@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -266,5 +265,3 @@ func queryType(text string) string {
 	}
 	return t
 }
-
-var _ = os.ErrNotExist

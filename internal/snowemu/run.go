@@ -471,7 +471,7 @@ func (ss *session) create(ctx context.Context, toks []token, w []token) (*queryR
 	i := 1
 	orReplace, temporary := false, false
 	if w[i].is("OR") && i+1 < len(w) && w[i+1].is("REPLACE") {
-		orReplace, i = true, i+2
+		orReplace, i = true, i+2 // views reach DuckDB as written
 	}
 	if w[i].is("TEMPORARY", "TEMP") {
 		temporary, i = true, i+1
@@ -491,7 +491,6 @@ func (ss *session) create(ctx context.Context, toks []token, w []token) (*queryR
 	}
 	qualified := ss.qualify(name)
 	rest := w[j:]
-	_ = orReplace
 	switch kind {
 	case "WAREHOUSE":
 		_, err := ss.eng.db.ExecContext(ctx, `INSERT INTO snowemu.emu.warehouses VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, strings.Join(name, "."), join(toks), time.Now().UTC())
@@ -549,7 +548,7 @@ func (ss *session) create(ctx context.Context, toks []token, w []token) (*queryR
 	case "STREAM":
 		return ss.createStream(ctx, qualified, rest, ifNotExists)
 	case "TASK":
-		return ss.createTask(ctx, toks, qualified, rest, ifNotExists)
+		return ss.createTask(ctx, toks, qualified, orReplace, ifNotExists)
 	}
 	return nil, unsupported(w)
 }
@@ -629,8 +628,8 @@ func (ss *session) createStream(ctx context.Context, qualified string, rest []to
 	}
 	src, j := dottedName(rest, 2)
 	appendOnly := false
-	for k := j; k+2 < len(rest)+0 && k < len(rest); k++ {
-		if rest[k].is("APPEND_ONLY") && k+2 < len(rest) && rest[k+2].is("TRUE") {
+	for k := j; k+2 < len(rest); k++ {
+		if rest[k].is("APPEND_ONLY") && rest[k+1].sym("=") && rest[k+2].is("TRUE") {
 			appendOnly = true
 		}
 	}
@@ -666,7 +665,7 @@ var taskRE = regexp.MustCompile(`(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?TASK\s+(?
 // body, suspended as Snowflake creates it
 // (https://docs.snowflake.com/en/sql-reference/sql/create-task); the body
 // is compiled now so that a task that could never run is refused.
-func (ss *session) createTask(ctx context.Context, toks []token, qualified string, rest []token, ifNotExists bool) (*queryResult, error) {
+func (ss *session) createTask(ctx context.Context, toks []token, qualified string, orReplace, ifNotExists bool) (*queryResult, error) {
 	m := taskRE.FindStringSubmatch(join(toks))
 	if m == nil {
 		return nil, compileError("CREATE TASK %s: AS <statement> expected", qualified)
@@ -688,16 +687,20 @@ func (ss *session) createTask(ctx context.Context, toks []token, qualified strin
 	} else {
 		st.Close()
 	}
-	verb := "INSERT"
-	if !ifNotExists {
-		verb = "INSERT OR REPLACE"
+	if orReplace {
+		if _, err := ss.eng.db.ExecContext(ctx, `DELETE FROM snowemu.emu.tasks WHERE name = ?`, qualified); err != nil {
+			return nil, duckError(err)
+		}
 	}
-	res, err := ss.eng.db.ExecContext(ctx, verb+` INTO snowemu.emu.tasks VALUES (?, ?, ?, ?, ?, 'suspended', ?) ON CONFLICT DO NOTHING`, qualified, wh, sched, cond, body, time.Now().UTC())
+	res, err := ss.eng.db.ExecContext(ctx, `INSERT INTO snowemu.emu.tasks VALUES (?, ?, ?, ?, ?, 'suspended', ?) ON CONFLICT DO NOTHING`, qualified, wh, sched, cond, body, time.Now().UTC())
 	if err != nil {
 		return nil, duckError(err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ddlResult(fmt.Sprintf("%s already exists, statement succeeded.", qualified)), nil
+		if ifNotExists {
+			return ddlResult(fmt.Sprintf("%s already exists, statement succeeded.", qualified)), nil
+		}
+		return nil, &Error{Code: 2002, SQLState: "42710", Message: fmt.Sprintf("SQL compilation error:\nObject '%s' already exists.", qualified)}
 	}
 	return ddlResult(fmt.Sprintf("Task %s successfully created.", qualified)), nil
 }

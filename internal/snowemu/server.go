@@ -15,7 +15,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -418,8 +417,6 @@ func newQueryID() string {
 func stageDir(root, qualified string) string {
 	return filepath.Join(root, "stages", strings.ToUpper(qualified))
 }
-
-var _ = sql.ErrNoRows
 
 // Task is a stored task, as SHOW TASKS would list it.
 type Task struct {

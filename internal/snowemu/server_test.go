@@ -267,6 +267,13 @@ func TestTasksStoredSuspended(t *testing.T) {
 	}
 	_, err := db.Exec(`CREATE TASK TESTDB.PUBLIC.T2 WAREHOUSE = WH SCHEDULE = '1 MINUTE' AS INSERT INTO TESTDB.PUBLIC.NOPE SELECT 1`)
 	snowErr(t, err, 2003)
+	// Without IF NOT EXISTS or OR REPLACE, an existing task is an error.
+	_, err = db.Exec(`CREATE TASK TESTDB.PUBLIC.T1 WAREHOUSE = WH SCHEDULE = '5 MINUTE' AS INSERT INTO TESTDB.PUBLIC.DST (ID) SELECT 1`)
+	snowErr(t, err, 2002)
+	exec(t, db, `CREATE OR REPLACE TASK TESTDB.PUBLIC.T1 WAREHOUSE = WH SCHEDULE = '5 MINUTE' AS INSERT INTO TESTDB.PUBLIC.DST (ID) SELECT 1`)
+	if tk := state(); tk.Schedule != "5 MINUTE" || tk.State != "suspended" {
+		t.Fatalf("OR REPLACE: %+v", tk)
+	}
 }
 
 // https://docs.snowflake.com/en/sql-reference/functions/query_history: each
