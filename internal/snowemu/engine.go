@@ -231,7 +231,8 @@ func (ss *session) execute(ctx context.Context, qid, text string, binds map[stri
 	if tag == "" {
 		tag = ss.queryTag
 	}
-	res, err := ss.run(ctx, text, binds)
+	toks := statementTokens(text)
+	res, err := ss.run(ctx, toks, binds)
 	status, code, msg, rows := "SUCCESS", "", "", int64(0)
 	if err != nil {
 		status, msg = "FAILED_WITH_ERROR", err.Error()
@@ -243,15 +244,15 @@ func (ss *session) execute(ctx context.Context, qid, text string, binds map[stri
 		rows = res.produced
 	}
 	_, herr := ss.eng.db.ExecContext(context.WithoutCancel(ctx), `INSERT INTO snowemu.emu.query_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		qid, text, queryType(text), ss.id, ss.user, ss.role, ss.database, ss.schema, ss.warehouse, tag, status, code, msg, start, time.Now().UTC(), rows)
+		qid, text, queryType(toks), ss.id, ss.user, ss.role, ss.database, ss.schema, ss.warehouse, tag, status, code, msg, start, time.Now().UTC(), rows)
 	if herr != nil && err == nil {
 		err = fmt.Errorf("snowemu: record query history: %w", herr)
 	}
 	return res, err
 }
 
-func queryType(text string) string {
-	w := words(tokenize(text))
+func queryType(toks []token) string {
+	w := words(toks)
 	if len(w) == 0 {
 		return "UNKNOWN"
 	}

@@ -2,7 +2,6 @@ package snowemu
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
@@ -29,8 +28,9 @@ const (
 	typeDDL    = 0x6000
 )
 
-// run executes one statement of the session.
-func (ss *session) run(ctx context.Context, text string, binds map[string]bindValue) (*queryResult, error) {
+// statementTokens tokenizes a request's SQL without its leading comments
+// and trailing semicolons.
+func statementTokens(text string) []token {
 	toks := tokenize(strings.TrimSpace(text))
 	for len(toks) > 0 && toks[0].kind == tSpace { // leading comments
 		toks = toks[1:]
@@ -38,6 +38,11 @@ func (ss *session) run(ctx context.Context, text string, binds map[string]bindVa
 	for len(toks) > 0 && (toks[len(toks)-1].sym(";") || toks[len(toks)-1].kind == tSpace) {
 		toks = toks[:len(toks)-1]
 	}
+	return toks
+}
+
+// run executes one statement of the session.
+func (ss *session) run(ctx context.Context, toks []token, binds map[string]bindValue) (*queryResult, error) {
 	w := words(toks)
 	if len(w) == 0 {
 		return nil, compileError("Empty SQL statement.")
@@ -274,48 +279,12 @@ func (ss *session) dml(ctx context.Context, kw string, toks []token, args []any,
 		}
 		ss.inTx = true
 	}
-	if arrays > 0 && kw == "INSERT" {
-		// Snowflake runs an array-bound INSERT … SELECT as one statement over
-		// all rows; so does the emulator, through a table of the binds.
-		if src, ok := bulkSource(q.insertSource); ok {
-			n, err := ss.insertArrays(ctx, q, src, capture, args, arrays)
-			if err != nil {
-				if own {
-					_ = ss.rollback(ctx)
-				}
-				return nil, duckError(err)
-			}
-			if own {
-				if err := ss.commit(ctx); err != nil {
-					return nil, err
-				}
-			}
-			return dmlResult(kw, n), nil
+	total, err := ss.execDML(ctx, kw, q, capture, args, arrays)
+	if err != nil {
+		if own {
+			_ = ss.rollback(ctx)
 		}
-	}
-	var total int64
-	n := max(arrays, 1)
-	for i := 0; i < n; i++ {
-		a := args
-		if arrays > 0 {
-			a = row(args, i)
-		}
-		var affected int64
-		if len(capture) > 0 {
-			affected, err = ss.insertCapturing(ctx, q, capture, a)
-		} else {
-			var r sql.Result
-			if r, err = ss.conn.ExecContext(ctx, q.sql, a...); err == nil {
-				affected, _ = r.RowsAffected()
-			}
-		}
-		if err != nil {
-			if own {
-				_ = ss.rollback(ctx)
-			}
-			return nil, duckError(err)
-		}
-		total += affected
+		return nil, duckError(err)
 	}
 	for _, ch := range q.streams {
 		ss.consumed[ch] = true
@@ -326,6 +295,44 @@ func (ss *session) dml(ctx context.Context, kw string, toks []token, args []any,
 		}
 	}
 	return dmlResult(kw, total), nil
+}
+
+// execDML runs a translated DML once, or once per array-bind row, and
+// returns the rows affected.
+func (ss *session) execDML(ctx context.Context, kw string, q translated, capture []string, args []any, arrays int) (int64, error) {
+	if arrays > 0 && kw == "INSERT" {
+		// Snowflake runs an array-bound INSERT … SELECT as one statement over
+		// all rows; so does the emulator, through a table of the binds.
+		if src, ok := bulkSource(q.insertSource); ok {
+			return ss.insertArrays(ctx, q, src, capture, args, arrays)
+		}
+	}
+	var total int64
+	for i := 0; i < max(arrays, 1); i++ {
+		a := args
+		if arrays > 0 {
+			a = row(args, i)
+		}
+		n, err := ss.execOnce(ctx, q, capture, a)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// execOnce runs the statement with scalar args, feeding the target's
+// streams when it has any.
+func (ss *session) execOnce(ctx context.Context, q translated, capture []string, args []any) (int64, error) {
+	if len(capture) > 0 {
+		return ss.insertCapturing(ctx, q, capture, args)
+	}
+	r, err := ss.conn.ExecContext(ctx, q.sql, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
 }
 
 // insertCapturing inserts and appends the same rows to the change tables of
@@ -434,15 +441,7 @@ func (ss *session) insertArrays(ctx context.Context, q translated, src string, c
 	bulk := q
 	bulk.insertSource = src
 	bulk.sql = "INSERT INTO " + q.insertTarget + " " + q.insertColumns + " " + src
-	var n int64
-	if len(capture) > 0 {
-		n, err = ss.insertCapturing(ctx, bulk, capture, nil)
-	} else {
-		var r sql.Result
-		if r, err = ss.conn.ExecContext(ctx, bulk.sql); err == nil {
-			n, _ = r.RowsAffected()
-		}
-	}
+	n, err := ss.execOnce(ctx, bulk, capture, nil)
 	if err != nil {
 		return 0, err
 	}

@@ -230,15 +230,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, &Error{Code: 390201, SQLState: "08004", Message: err.Error()}, "")
 		return
 	}
-	token := randomHex(24)
+	tok := randomHex(24)
 	s.mu.Lock()
 	s.nextID++
 	ss.id = s.nextID
-	s.sessions[token] = ss
+	s.sessions[tok] = ss
 	s.mu.Unlock()
 	zero := 0
 	s.reply(w, map[string]any{
-		"token": token, "validityInSeconds": 86400, "masterToken": "master-" + token, "masterValidityInSeconds": 86400,
+		"token": tok, "validityInSeconds": 86400, "masterToken": "master-" + tok, "masterValidityInSeconds": 86400,
 		"sessionId": ss.id, "serverVersion": "dropflow-snowemu", "displayUserName": user.Name,
 		// Stage binding over a local stage is broken in gosnowflake v1.19.1:
 		// keep array binds inline, whatever their size.
@@ -278,16 +278,19 @@ func (s *Server) verifyJWT(token string) (User, error) {
 	return user, err
 }
 
-func (s *Server) session(r *http.Request) *session {
-	h := r.Header.Get("Authorization")
-	token, ok := strings.CutPrefix(h, `Snowflake Token="`)
+// sessionToken reads the session token of `Authorization: Snowflake Token="…"`.
+func sessionToken(r *http.Request) string {
+	t, ok := strings.CutPrefix(r.Header.Get("Authorization"), `Snowflake Token="`)
 	if !ok {
-		return nil
+		return ""
 	}
-	token = strings.TrimSuffix(token, `"`)
+	return strings.TrimSuffix(t, `"`)
+}
+
+func (s *Server) session(r *http.Request) *session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sessions[token]
+	return s.sessions[sessionToken(r)]
 }
 
 var errNoSession = &Error{Code: 390111, SQLState: "08001", Message: "Session no longer exists. New login required to access the service."}
@@ -297,11 +300,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	h := r.Header.Get("Authorization")
-	token := strings.TrimSuffix(strings.TrimPrefix(h, `Snowflake Token="`), `"`)
+	t := sessionToken(r)
 	s.mu.Lock()
-	ss := s.sessions[token]
-	delete(s.sessions, token)
+	ss := s.sessions[t]
+	delete(s.sessions, t)
 	s.mu.Unlock()
 	if ss != nil {
 		ss.close()
@@ -314,9 +316,8 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, errNoSession, "")
 		return
 	}
-	h := r.Header.Get("Authorization")
-	token := strings.TrimSuffix(strings.TrimPrefix(h, `Snowflake Token="`), `"`)
-	s.reply(w, map[string]any{"sessionToken": token, "validityInSecondsST": 86400, "masterToken": "master-" + token, "validityInSecondsMT": 86400})
+	t := sessionToken(r)
+	s.reply(w, map[string]any{"sessionToken": t, "validityInSecondsST": 86400, "masterToken": "master-" + t, "validityInSecondsMT": 86400})
 }
 
 func (s *Server) abort(w http.ResponseWriter, r *http.Request) {

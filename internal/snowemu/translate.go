@@ -320,12 +320,25 @@ func (ss *session) function(toks []token, i, open int, t *translated, dollar1 st
 	return false, 0, "", nil
 }
 
+// dateFormatElements map Snowflake's format elements to strftime's, longest first.
+var dateFormatElements = []struct{ snowflake, strftime string }{
+	{"YYYY", "%Y"}, {"HH24", "%H"}, {"MM", "%m"}, {"DD", "%d"}, {"MI", "%M"}, {"SS", "%S"},
+}
+
 // strftimeFormat converts a Snowflake date/time format
 // (https://docs.snowflake.com/en/sql-reference/functions-conversion#date-and-time-formats-in-conversion-functions).
 func strftimeFormat(f string) (string, error) {
 	var b strings.Builder
+next:
 	for i := 0; i < len(f); {
 		rest := strings.ToUpper(f[i:])
+		for _, e := range dateFormatElements {
+			if strings.HasPrefix(rest, e.snowflake) {
+				b.WriteString(e.strftime)
+				i += len(e.snowflake)
+				continue next
+			}
+		}
 		switch {
 		case f[i] == '"':
 			j := strings.IndexByte(f[i+1:], '"')
@@ -334,24 +347,6 @@ func strftimeFormat(f string) (string, error) {
 			}
 			b.WriteString(strings.ReplaceAll(f[i+1:i+1+j], "%", "%%"))
 			i += j + 2
-		case strings.HasPrefix(rest, "YYYY"):
-			b.WriteString("%Y")
-			i += 4
-		case strings.HasPrefix(rest, "HH24"):
-			b.WriteString("%H")
-			i += 4
-		case strings.HasPrefix(rest, "MM"):
-			b.WriteString("%m")
-			i += 2
-		case strings.HasPrefix(rest, "DD"):
-			b.WriteString("%d")
-			i += 2
-		case strings.HasPrefix(rest, "MI"):
-			b.WriteString("%M")
-			i += 2
-		case strings.HasPrefix(rest, "SS"):
-			b.WriteString("%S")
-			i += 2
 		case strings.ContainsRune("-:/ .T", rune(f[i])):
 			b.WriteByte(f[i])
 			i++
