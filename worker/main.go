@@ -207,14 +207,7 @@ func openWarehouse(ctx context.Context, cfg config.Config) (warehouse.Warehouse,
 	case warehouse.DialectDuckDB:
 		return warehouse.OpenDuckDBWithOptions(ctx, cfg.DuckDBPath, warehouse.DuckDBOptions{MemoryLimit: cfg.DuckDBMemory})
 	case warehouse.DialectSnowflake:
-		s := cfg.Snowflake
-		return warehouse.OpenSnowflake(ctx, warehouse.SnowflakeOptions{
-			Account: s.Account, User: s.User, Password: s.Password,
-			PrivateKeyPath: s.PrivateKeyPath, PrivateKeyPassphrase: s.PrivateKeyPassphrase,
-			Role: s.Role, Warehouse: s.Warehouse, Database: s.Database, Schema: s.Schema,
-			Host: s.Host, Port: s.Port, Protocol: s.Protocol,
-			StageThreshold: s.StageThreshold, MergeDriver: s.MergeDriver,
-		})
+		return warehouse.OpenSnowflake(ctx, warehouse.SnowflakeOptionsFrom(cfg.Snowflake))
 	default:
 		return nil, fmt.Errorf("WAREHOUSE=%s: want duckdb or snowflake", cfg.Warehouse)
 	}

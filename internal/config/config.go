@@ -135,15 +135,13 @@ func Load(env Lookup) (Config, error) {
 // threshold and merge-driver settings.
 func loadSnowflakeExtras(get func(name, def string) string, s *Snowflake) error {
 	for _, v := range []struct{ name, value string }{
-		{"SNOW_WAREHOUSE", s.Warehouse}, {"SNOW_DATABASE", s.Database}, {"SNOW_SCHEMA", s.Schema},
+		{"SNOW_WAREHOUSE", s.Warehouse}, {"SNOW_DATABASE", s.Database}, {"SNOW_SCHEMA", s.Schema}, {"SNOW_ROLE", s.Role},
 	} {
+		if v.value == "" && v.name == "SNOW_ROLE" {
+			continue // the user's default role
+		}
 		if err := ident.Check(v.name, v.value); err != nil {
 			return &Error{Var: v.name, Value: v.value, Want: "want a plain identifier (letters, digits, _ or $, not starting with a digit)"}
-		}
-	}
-	if s.Role != "" {
-		if err := ident.Check("SNOW_ROLE", s.Role); err != nil {
-			return &Error{Var: "SNOW_ROLE", Value: s.Role, Want: "want a plain identifier (letters, digits, _ or $, not starting with a digit)"}
 		}
 	}
 	if p := get("SNOW_PORT", ""); p != "" {

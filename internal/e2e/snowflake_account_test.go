@@ -43,12 +43,7 @@ func TestPipelineOnSnowflakeAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := cfg.Snowflake
-	opts := warehouse.SnowflakeOptions{
-		Account: sc.Account, User: sc.User, Password: sc.Password,
-		PrivateKeyPath: sc.PrivateKeyPath, PrivateKeyPassphrase: sc.PrivateKeyPassphrase,
-		Role: sc.Role, Warehouse: sc.Warehouse, Database: sc.Database, Schema: sc.Schema,
-		Host: sc.Host, Port: sc.Port, Protocol: sc.Protocol, StageThreshold: sc.StageThreshold,
-	}
+	opts := warehouse.SnowflakeOptionsFrom(sc)
 	t.Logf("running the pipeline on Snowflake account %s as %s in database %s", sc.Account, sc.User, db)
 	t.Cleanup(func() { dropDatabase(t, opts, db) })
 

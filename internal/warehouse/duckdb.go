@@ -317,8 +317,7 @@ func (d *DuckDB) seenFilter(ctx context.Context) (*bloom.BloomFilter, error) {
 // filter has never seen are new for certain; only the others are looked up
 // in RAW, through a temporary table of ids and one hash join.
 func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, evs []Event) ([]Event, error) {
-	seen := make(map[string]struct{}, len(evs))
-	unique := make([]Event, 0, len(evs))
+	unique := uniqueEvents(evs)
 	var maybe []Event
 	d.seenMu.Lock()
 	filter, err := d.seenFilter(ctx)
@@ -326,12 +325,7 @@ func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, evs []Event) ([]
 		d.seenMu.Unlock()
 		return nil, err
 	}
-	for _, e := range evs {
-		if _, dup := seen[e.EventID]; dup {
-			continue
-		}
-		seen[e.EventID] = struct{}{}
-		unique = append(unique, e)
+	for _, e := range unique {
 		if filter.TestOrAddString(e.EventID) {
 			maybe = append(maybe, e)
 		}

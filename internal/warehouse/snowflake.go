@@ -22,6 +22,7 @@ import (
 	"github.com/snowflakedb/gosnowflake"
 	"github.com/youmark/pkcs8"
 
+	"github.com/dropflow/dropflow/internal/config"
 	"github.com/dropflow/dropflow/internal/ident"
 	"github.com/dropflow/dropflow/internal/params"
 )
@@ -47,6 +48,17 @@ type SnowflakeOptions struct {
 	TempDir string
 	// Transporter replaces the driver's HTTP transport (tests).
 	Transporter http.RoundTripper
+}
+
+// SnowflakeOptionsFrom maps the SNOW_* settings onto the adapter's options.
+func SnowflakeOptionsFrom(c config.Snowflake) SnowflakeOptions {
+	return SnowflakeOptions{
+		Account: c.Account, User: c.User, Password: c.Password,
+		PrivateKeyPath: c.PrivateKeyPath, PrivateKeyPassphrase: c.PrivateKeyPassphrase,
+		Role: c.Role, Warehouse: c.Warehouse, Database: c.Database, Schema: c.Schema,
+		Host: c.Host, Port: c.Port, Protocol: c.Protocol,
+		StageThreshold: c.StageThreshold, MergeDriver: c.MergeDriver,
+	}
 }
 
 // Merge drivers.
@@ -115,13 +127,11 @@ func snowflakeConfig(o SnowflakeOptions) (*gosnowflake.Config, error) {
 	if o.Account == "" || o.User == "" {
 		return nil, errors.New("warehouse: SNOW_ACCOUNT and SNOW_USER are required for the Snowflake warehouse")
 	}
-	for _, c := range []struct{ name, value string }{{"SNOW_DATABASE", o.Database}, {"SNOW_WAREHOUSE", o.Warehouse}, {"SNOW_SCHEMA", o.Schema}} {
-		if err := ident.Check(c.name, c.value); err != nil {
-			return nil, fmt.Errorf("warehouse: %w", err)
+	for _, c := range []struct{ name, value string }{{"SNOW_DATABASE", o.Database}, {"SNOW_WAREHOUSE", o.Warehouse}, {"SNOW_SCHEMA", o.Schema}, {"SNOW_ROLE", o.Role}} {
+		if c.value == "" && c.name == "SNOW_ROLE" {
+			continue // the user's default role
 		}
-	}
-	if o.Role != "" {
-		if err := ident.Check("SNOW_ROLE", o.Role); err != nil {
+		if err := ident.Check(c.name, c.value); err != nil {
 			return nil, fmt.Errorf("warehouse: %w", err)
 		}
 	}
