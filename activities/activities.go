@@ -24,6 +24,9 @@ type Settings struct {
 	Group      string // KAFKA_GROUP
 	DataDir    string // DATA_DIR
 	ReportsDir string // REPORTS_DIR
+	// Host names this worker's host in errors about host-local files
+	// (default os.Hostname()).
+	Host string
 }
 
 // Activities is registered on the worker; workflows call its methods through
@@ -41,6 +44,8 @@ type Activities struct {
 	// merging serialises merges in this process: DuckDB has one writing
 	// process, so this is every merge of the warehouse.
 	merging sync.Mutex
+	// files caches data-set checksums and serialises their regeneration.
+	files fileCache
 }
 
 // Nudger starts or nudges the nudged MergeOrders run.
@@ -73,8 +78,11 @@ func classify(err error) error {
 		tm  *kafka.TopicMissingError
 		le  *warehouse.LockedError
 		qe  *warehouse.QueryError
+		ae  *temporal.ApplicationError
 	)
 	switch {
+	case errors.As(err, &ae):
+		return err // classified where it was made
 	case errors.As(err, &inv), errors.As(err, &csv), errors.Is(err, os.ErrNotExist), errors.Is(err, os.ErrPermission):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, err)
 	case errors.As(err, &cm):

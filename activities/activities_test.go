@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -281,17 +282,31 @@ func TestLoadPartitionOffsetResetPolicy(t *testing.T) {
 func TestStreamModeProducesUpdatesThatMergeIntoProd(t *testing.T) {
 	f := newFixture(t, 3)
 	ctx := context.Background()
-	if _, err := datagen.Generate(filepath.Join(f.a.Settings.DataDir, "seed"), datagen.Spec{Seed: 2, Customers: 50, Products: 10, Orders: 100, AsOf: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+	v, err := f.env.ExecuteActivity(f.a.GenerateCSVs, params.SeedDataInput{Seed: 2, Customers: 50, Products: 10, Orders: 100, AsOf: "2026-05-01T00:00:00Z"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := f.env.ExecuteActivity(f.a.ProduceChunk, params.ProduceChunkParams{Mode: params.ModeStream, Topic: topic, Count: 500, Seed: 5,
+	var seed params.SeedDataResult
+	if err := v.Get(&seed); err != nil || seed.Dataset.InventorySHA256 == "" {
+		t.Fatalf("seed: %+v %v", seed, err)
+	}
+	// The stream runs as on another host: the seed files are not here, and
+	// the input names no data set (the warehouse's current one is used).
+	if err := os.RemoveAll(seed.Dir); err != nil {
+		t.Fatal(err)
+	}
+	v, err = f.env.ExecuteActivity(f.a.ProduceChunk, params.ProduceChunkParams{Mode: params.ModeStream, Topic: topic, Count: 500, Seed: 5,
 		StreamStart: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano), Spacing: params.Duration(time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var r params.ProduceChunkResult
-	if err := v.Get(&r); err != nil || r.Sent != 500 || r.FirstOrderID != 101 || r.Customers != 50 {
+	if err := v.Get(&r); err != nil || r.Sent != 500 || r.FirstOrderID != 101 || r.Customers != 50 || r.Dataset == nil || *r.Dataset != seed.Dataset {
 		t.Fatalf("%+v %v", r, err)
+	}
+	regen := filepath.Join(f.a.Settings.DataDir, "datasets", "seed2-c50-p10-o100-20260501T000000Z-g1", "inventory.csv")
+	if sum, err := datagen.Checksum(regen); err != nil || sum != seed.Dataset.InventorySHA256 {
+		t.Fatalf("regenerated inventory %s: %s %v, want %s", regen, sum, err, seed.Dataset.InventorySHA256)
 	}
 	if res := f.loadAll(t); res.Loaded != 500 || res.Rejected != 0 {
 		t.Fatalf("loaded %+v", res)

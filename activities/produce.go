@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -20,10 +19,6 @@ import (
 
 // sendBatch is how many records one synchronous write carries at full speed.
 const sendBatch = 1000
-
-func (a *Activities) seedFile(name string) string {
-	return filepath.Join(a.Settings.DataDir, "seed", name)
-}
 
 // source yields the chunk's events in order; io.EOF ends a replay.
 type source interface {
@@ -76,7 +71,11 @@ func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkPara
 		res.Sent = hb.Sent
 		start, byteOffset = p.Position+int64(hb.Sent), hb.ByteOffset
 	}
-	src, err := a.openSource(p, start, byteOffset, &res)
+	// Opening may regenerate the data set on this host: keep the attempt alive
+	// meanwhile, repeating the progress a retry resumes from.
+	stop := heartbeatEvery(ctx, 2*time.Second, chunkHeartbeat{Sent: res.Sent, ByteOffset: byteOffset})
+	src, err := a.openSource(ctx, p, start, byteOffset, &res)
+	stop()
 	if errors.Is(err, io.EOF) {
 		res.EOF = true
 		return res, nil
@@ -154,13 +153,42 @@ type chunkHeartbeat struct {
 
 // openSource opens the replay CSV or the stream at event `start`; a replay
 // seeks to byteOffset when it is known (the offset of row start), else skips
-// rows. io.EOF means the CSV ends before start.
-func (a *Activities) openSource(p params.ProduceChunkParams, start, byteOffset int64, res *params.ProduceChunkResult) (source, error) {
-	if p.Mode != params.ModeStream {
-		if p.OrdersCSV == "" {
-			p.OrdersCSV = a.seedFile(datagen.OrdersFile)
+// rows. io.EOF means the CSV ends before start. The files come from the run's
+// data set, regenerated on this host if needed, or from a CSV the user
+// supplied on a path every worker shares, pinned to the first chunk's content.
+func (a *Activities) openSource(ctx context.Context, p params.ProduceChunkParams, start, byteOffset int64, res *params.ProduceChunkResult) (source, error) {
+	ds := p.Dataset
+	dataset := func(field string) (params.Dataset, error) {
+		if ds != nil {
+			return *ds, nil
 		}
-		r, err := datagen.OpenOrdersAt(p.OrdersCSV, byteOffset, int(start))
+		cur, err := a.currentDataset(ctx, field)
+		if err != nil {
+			return cur, err
+		}
+		ds, res.Dataset = &cur, &cur
+		return cur, nil
+	}
+	if p.Mode != params.ModeStream {
+		path := p.OrdersCSV
+		if path != "" {
+			sum, err := a.userCSV("orders_csv", path, p.SourceSHA256)
+			if err != nil {
+				return nil, err
+			}
+			res.SourceSHA256 = sum
+		} else {
+			d, err := dataset("dataset")
+			if err != nil {
+				return nil, err
+			}
+			files, err := a.datasetFiles(ctx, d)
+			if err != nil {
+				return nil, err
+			}
+			path = files.Orders
+		}
+		r, err := datagen.OpenOrdersAt(path, byteOffset, int(start))
 		if err != nil {
 			return nil, err
 		}
@@ -172,27 +200,38 @@ func (a *Activities) openSource(p params.ProduceChunkParams, start, byteOffset i
 		}
 		return replaySource{r: r}, nil
 	}
-	if p.InventoryCSV == "" {
-		p.InventoryCSV = a.seedFile(datagen.InventoryFile)
+	path := p.InventoryCSV
+	if path != "" {
+		sum, err := a.userCSV("inventory_csv", path, p.SourceSHA256)
+		if err != nil {
+			return nil, err
+		}
+		res.SourceSHA256 = sum
+	} else {
+		d, err := dataset("dataset")
+		if err != nil {
+			return nil, err
+		}
+		files, err := a.datasetFiles(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		path = files.Inventory
 	}
-	prices, err := datagen.ReadPrices(p.InventoryCSV)
+	prices, err := datagen.ReadPrices(path)
 	if err != nil {
 		return nil, err
 	}
 	if p.Customers == 0 || p.FirstOrderID == 0 {
-		dir := filepath.Dir(p.InventoryCSV)
-		spec, ok, err := datagen.Existing(dir)
+		d, err := dataset("customers")
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			return nil, &params.InvalidInputError{Field: "customers", Reason: fmt.Sprintf("no seed manifest in %s to take the customer count and first order id from: run SeedData first or set customers and first_order_id", dir)}
-		}
 		if p.Customers == 0 {
-			p.Customers = spec.Customers
+			p.Customers = d.Customers
 		}
 		if p.FirstOrderID == 0 {
-			p.FirstOrderID = int64(spec.Orders) + 1
+			p.FirstOrderID = int64(d.Orders) + 1
 		}
 	}
 	streamStart, err := time.Parse(time.RFC3339Nano, p.StreamStart)

@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
@@ -33,5 +35,7 @@ func (a *queryTagActivity) ExecuteActivity(ctx context.Context, in *interceptor.
 		WorkflowID: info.WorkflowExecution.ID,
 		Activity:   info.ActivityType.Name,
 	})
+	sum := sha256.Sum256([]byte(info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + info.ActivityID))
+	ctx = warehouse.WithAttempt(ctx, warehouse.Attempt{Key: hex.EncodeToString(sum[:8]), N: int(info.Attempt)})
 	return a.Next.ExecuteActivity(ctx, in)
 }

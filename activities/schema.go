@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 
@@ -10,6 +11,7 @@ import (
 
 // ApplyMigrations applies (or with DryRun lists) the warehouse migrations.
 func (a *Activities) ApplyMigrations(ctx context.Context, in params.DeploySchemaInput) (params.DeploySchemaResult, error) {
+	defer heartbeatEvery(ctx, 2*time.Second)()
 	res, err := a.WH.Migrate(ctx, in.DryRun)
 	if err != nil {
 		return res, classify(err)

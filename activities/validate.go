@@ -19,6 +19,7 @@ import (
 // directory and stores it in OPS.validation_runs. The workflow decides what a
 // FAIL means; the activity only fails when it cannot check.
 func (a *Activities) RunValidation(ctx context.Context, in params.ValidatePipelineInput) (params.ValidationReport, error) {
+	defer heartbeatEvery(ctx, 2*time.Second)()
 	topic := a.topic("")
 	lag, lagErr := a.Kafka.Lag(ctx, topic, a.WH.Offset)
 	rep, err := validation.Run(ctx, a.WH, validation.Options{Now: time.Now().UTC(), Topic: topic, Lag: lag, LagErr: lagErr, LagThreshold: in.LagThreshold})

@@ -27,6 +27,7 @@ import (
 	"github.com/dropflow/dropflow/activities"
 	"github.com/dropflow/dropflow/internal/config"
 	"github.com/dropflow/dropflow/internal/dashboard"
+	"github.com/dropflow/dropflow/internal/fleet"
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/logging"
 	"github.com/dropflow/dropflow/internal/metrics"
@@ -63,7 +64,7 @@ func run() error {
 	}
 	defer log.Sync() //nolint:errcheck // best effort on exit
 
-	wh, err := openWarehouse(ctx, cfg)
+	wh, whID, err := openWarehouse(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -74,17 +75,24 @@ func run() error {
 		return err
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	if err := kc.Ping(pctx); err != nil {
-		// Not fatal: ingest retries with backoff until the broker is up.
+	clusterID, err := kc.ClusterID(pctx)
+	if err != nil {
+		// Not fatal: ingest retries with backoff until the broker is up (and
+		// the fleet check then cannot compare brokers).
 		log.Warn("Kafka broker not reachable yet; activities will retry", zap.Error(err))
 	}
 	cancel()
+	host, _ := os.Hostname()
+	member := fleet.Member{Warehouse: whID.Key, Where: whID.Where, Broker: clusterID, Topic: cfg.KafkaTopic}
 
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return fmt.Errorf("temporal client config (TEMPORAL_* variables): %w", err)
 	}
 	opts.Logger = logging.NewTemporal(log)
+	// The identity advertises what this worker serves, for the fleet check
+	// of the next worker that joins the queue (and for people, in the Web UI).
+	opts.Identity = member.Identity(fmt.Sprintf("%d@%s", os.Getpid(), host))
 	m := metrics.New()
 	sdkMetrics, closeMetrics, err := m.TemporalHandler()
 	if err != nil {
@@ -107,6 +115,9 @@ func run() error {
 		ns = client.DefaultNamespace
 	}
 	if err := ensureSearchAttributes(ctx, tc, ns); err != nil {
+		return err
+	}
+	if err := fleet.Join(ctx, names.TaskQueue, member, describePollers(tc, names.TaskQueue)); err != nil {
 		return err
 	}
 
@@ -202,13 +213,49 @@ func ensureSearchAttributes(ctx context.Context, tc client.Client, ns string) er
 	return nil
 }
 
-func openWarehouse(ctx context.Context, cfg config.Config) (warehouse.Warehouse, error) {
+// describePollers lists the live pollers of the queue's workflow and activity task queues.
+func describePollers(tc client.Client, queue string) fleet.Describe {
+	return func(ctx context.Context) ([]fleet.Poller, error) {
+		var out []fleet.Poller
+		for _, typ := range []enums.TaskQueueType{enums.TASK_QUEUE_TYPE_WORKFLOW, enums.TASK_QUEUE_TYPE_ACTIVITY} {
+			resp, err := tc.DescribeTaskQueue(ctx, queue, typ)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range resp.GetPollers() {
+				out = append(out, fleet.Poller{Identity: p.GetIdentity(), LastAccess: p.GetLastAccessTime().AsTime()})
+			}
+		}
+		return out, nil
+	}
+}
+
+// identified is a warehouse that can say which one it is.
+type identified interface {
+	warehouse.Warehouse
+	Identity(ctx context.Context) (warehouse.Identity, error)
+}
+
+func openWarehouse(ctx context.Context, cfg config.Config) (warehouse.Warehouse, warehouse.Identity, error) {
+	var (
+		wh  identified
+		err error
+	)
 	switch cfg.Warehouse {
 	case warehouse.DialectDuckDB:
-		return warehouse.OpenDuckDBWithOptions(ctx, cfg.DuckDBPath, warehouse.DuckDBOptions{MemoryLimit: cfg.DuckDBMemory})
+		wh, err = warehouse.OpenDuckDBWithOptions(ctx, cfg.DuckDBPath, warehouse.DuckDBOptions{MemoryLimit: cfg.DuckDBMemory})
 	case warehouse.DialectSnowflake:
-		return warehouse.OpenSnowflake(ctx, warehouse.SnowflakeOptionsFrom(cfg.Snowflake))
+		wh, err = warehouse.OpenSnowflake(ctx, warehouse.SnowflakeOptionsFrom(cfg.Snowflake))
 	default:
-		return nil, fmt.Errorf("WAREHOUSE=%s: want duckdb or snowflake", cfg.Warehouse)
+		return nil, warehouse.Identity{}, fmt.Errorf("WAREHOUSE=%s: want duckdb or snowflake", cfg.Warehouse)
 	}
+	if err != nil {
+		return nil, warehouse.Identity{}, err
+	}
+	id, err := wh.Identity(ctx)
+	if err != nil {
+		wh.Close()
+		return nil, warehouse.Identity{}, err
+	}
+	return wh, id, nil
 }

@@ -29,7 +29,7 @@ func MergeOrders(ctx workflow.Context, in params.MergeOrdersInput) (params.Merge
 			}
 		}
 		var res params.MergeOrdersResult
-		if err := workflow.ExecuteActivity(shortActivity(ctx, 10*time.Minute), acts.MergeRawToProd, in).Get(ctx, &res); err != nil {
+		if err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), acts.MergeRawToProd, in).Get(ctx, &res); err != nil {
 			return total, err
 		}
 		total.Add(res)

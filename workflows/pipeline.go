@@ -85,8 +85,12 @@ func (w *pipeline) run(ctx workflow.Context) (params.PipelineResult, error) {
 	if err := ingest.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		return w.res, err
 	}
-	produceErr := workflow.ExecuteChildWorkflow(w.child(ctx, names.ProduceOrders), ProduceOrders,
-		params.ProduceOrdersInput{OrdersCSV: w.res.Seed.OrdersCSV, Rate: w.in.Rate}).Get(ctx, &w.res.Produce)
+	// The data set, not a path: the producer may run on another host.
+	produceIn := params.ProduceOrdersInput{Dataset: &w.res.Seed.Dataset, Rate: w.in.Rate}
+	if w.res.Seed.Dataset.OrdersSHA256 == "" { // a SeedData result recorded before data sets
+		produceIn = params.ProduceOrdersInput{OrdersCSV: w.res.Seed.OrdersCSV, Rate: w.in.Rate}
+	}
+	produceErr := workflow.ExecuteChildWorkflow(w.child(ctx, names.ProduceOrders), ProduceOrders, produceIn).Get(ctx, &w.res.Produce)
 	// Whether or not producing succeeded, let ingest finish what reached the topic.
 	if err := ingest.SignalChildWorkflow(ctx, names.SignalDrain, nil).Get(ctx, nil); err != nil {
 		return w.res, err

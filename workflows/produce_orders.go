@@ -44,7 +44,7 @@ func (w *produceOrders) setup(ctx workflow.Context, in params.ProduceOrdersInput
 		w.in.Carry = nil
 	} else {
 		w.progress = params.ProduceProgress{Rate: in.Rate, StartedAt: now.Format(time.RFC3339Nano),
-			Customers: in.Customers, FirstOrderID: in.FirstOrderID, Spacing: params.Duration(streamSpacing(in.Rate))}
+			Customers: in.Customers, FirstOrderID: in.FirstOrderID, Spacing: params.Duration(streamSpacing(in.Rate)), Dataset: in.Dataset}
 		if in.Duration > 0 {
 			w.progress.Deadline = now.Add(in.Duration.D()).Format(time.RFC3339Nano)
 		}
@@ -105,7 +105,7 @@ func (w *produceOrders) run(ctx workflow.Context) (params.ProduceOrdersResult, e
 		}
 		var r params.ProduceChunkResult
 		err := workflow.ExecuteActivity(longActivity(ctx, maxDur+2*time.Minute), acts.ProduceChunk, params.ProduceChunkParams{
-			Mode: w.in.Mode, OrdersCSV: w.in.OrdersCSV, InventoryCSV: w.in.InventoryCSV,
+			Mode: w.in.Mode, Dataset: w.progress.Dataset, SourceSHA256: w.progress.SourceSHA256, OrdersCSV: w.in.OrdersCSV, InventoryCSV: w.in.InventoryCSV,
 			Customers: w.progress.Customers, FirstOrderID: w.progress.FirstOrderID, Seed: w.in.Seed,
 			StreamStart: w.progress.StartedAt, Spacing: w.progress.Spacing,
 			Topic: w.in.Topic, Position: w.progress.Position, ByteOffset: w.progress.ByteOffset, Count: count, Rate: w.progress.Rate,
@@ -122,6 +122,13 @@ func (w *produceOrders) run(ctx workflow.Context) (params.ProduceOrdersResult, e
 		w.progress.ByteOffset = r.NextByteOffset
 		if r.Customers > 0 {
 			w.progress.Customers, w.progress.FirstOrderID = r.Customers, r.FirstOrderID
+		}
+		// Every later chunk, on whichever worker, reads what the first one did.
+		if r.Dataset != nil && w.progress.Dataset == nil {
+			w.progress.Dataset = r.Dataset
+		}
+		if r.SourceSHA256 != "" && w.progress.SourceSHA256 == "" {
+			w.progress.SourceSHA256 = r.SourceSHA256
 		}
 		if r.EOF {
 			break

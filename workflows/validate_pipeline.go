@@ -19,7 +19,7 @@ import (
 func ValidatePipeline(ctx workflow.Context, in params.ValidatePipelineInput) (params.ValidationReport, error) {
 	markRun(ctx, names.ValidatePipeline)
 	var rep params.ValidationReport
-	if err := workflow.ExecuteActivity(shortActivity(ctx, 10*time.Minute), acts.RunValidation, in).Get(ctx, &rep); err != nil {
+	if err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), acts.RunValidation, in).Get(ctx, &rep); err != nil {
 		return rep, err
 	}
 	if rep.Status == params.StatusFail && !in.AllowFail {

@@ -56,6 +56,17 @@ func shortActivity(ctx workflow.Context, startToClose time.Duration) workflow.Co
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: startToClose, RetryPolicy: retry})
 }
 
+// steadyActivity suits one long call that heartbeats on a timer while it
+// runs (a merge, a deploy, a seed load, the validation): a worker that dies
+// under it is noticed within 15 s, not at StartToClose.
+func steadyActivity(ctx workflow.Context, startToClose time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: startToClose,
+		HeartbeatTimeout:    15 * time.Second,
+		RetryPolicy:         retry,
+	})
+}
+
 // longActivity suits heartbeating activities.
 func longActivity(ctx workflow.Context, startToClose time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{

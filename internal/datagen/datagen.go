@@ -4,7 +4,9 @@ package datagen
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +44,12 @@ const FirstProductID = 1000
 // OrderWindow is how far before AsOf orders are spread.
 const OrderWindow = 90 * 24 * time.Hour
 
+// GeneratorVersion names this build's generation rules. The CSVs are a pure
+// function of (Spec, GeneratorVersion): any worker regenerates them
+// byte-identically, so the version is recorded with a data set and files of
+// another version are never mistaken for it.
+const GeneratorVersion = 1
+
 // Spec says what to generate.
 type Spec struct {
 	Seed      int64     `json:"seed"`
@@ -49,6 +57,21 @@ type Spec struct {
 	Products  int       `json:"products"`
 	Orders    int       `json:"orders"`
 	AsOf      time.Time `json:"as_of"`
+	// Generator is the GeneratorVersion that wrote the files (0 in manifests
+	// written before it was recorded, which were version 1).
+	Generator int `json:"generator,omitempty"`
+}
+
+// Same reports whether two specs describe the same files.
+func (s Spec) Same(o Spec) bool {
+	g := func(v int) int { return max(v, 1) }
+	return s.Seed == o.Seed && s.Customers == o.Customers && s.Products == o.Products && s.Orders == o.Orders &&
+		s.AsOf.Equal(o.AsOf) && g(s.Generator) == g(o.Generator)
+}
+
+// Key names the data set in file paths: seed, counts, as_of and generator.
+func (s Spec) Key() string {
+	return fmt.Sprintf("seed%d-c%d-p%d-o%d-%s-g%d", s.Seed, s.Customers, s.Products, s.Orders, s.AsOf.UTC().Format("20060102T150405Z"), max(s.Generator, 1))
 }
 
 // Validate refuses counts that cannot make a consistent data set.
@@ -112,6 +135,12 @@ func Generate(dir string, s Spec) (Files, error) {
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Files{}, fmt.Errorf("datagen: create %s: %w", dir, err)
+	}
+	if s.Generator == 0 {
+		s.Generator = GeneratorVersion
+	}
+	if s.Generator != GeneratorVersion {
+		return Files{}, fmt.Errorf("datagen: generator version %d requested, this build generates version %d", s.Generator, GeneratorVersion)
 	}
 	f := gofakeit.New(uint64(s.Seed))
 	asOf := s.AsOf.UTC()
@@ -189,6 +218,21 @@ func Generate(dir string, s Spec) (Files, error) {
 		return Files{}, err
 	}
 	return files, nil
+}
+
+// Checksum returns the hex SHA-256 of a file: how a data set's files are
+// recognised on any host.
+func Checksum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("datagen: checksum: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("datagen: checksum %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func writeCSV(path string, header []string, rows [][]string) error {

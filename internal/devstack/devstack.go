@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
@@ -45,6 +46,10 @@ func StartBroker(port int, dataDir, topic string, partitions int32) (*Broker, er
 		}
 		opts = append(opts, kfake.DataDir(dataDir))
 	}
+	// A cluster id of its own (kfake's default is the same for every
+	// cluster), so workers can tell two brokers apart; a broker restarted on
+	// the same DataDir reloads the id it persisted.
+	opts = append(opts, kfake.ClusterID("dropflow-"+uuid.NewString()))
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("devstack: start Kafka-protocol broker on 127.0.0.1:%d: %w", port, err)

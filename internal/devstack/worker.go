@@ -23,12 +23,19 @@ type Worker struct {
 // StartWorker runs bin with env, appending its output to logPath, and waits
 // until its /healthz on httpAddr answers.
 func StartWorker(ctx context.Context, bin string, env []string, httpAddr, logPath string) (*Worker, error) {
+	return StartWorkerIn(ctx, "", bin, env, httpAddr, logPath)
+}
+
+// StartWorkerIn is StartWorker with dir as the working directory (relative
+// DATA_DIR and REPORTS_DIR resolve there), as a worker on its own host has.
+func StartWorkerIn(ctx context.Context, dir, bin string, env []string, httpAddr, logPath string) (*Worker, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("devstack: worker log: %w", err)
 	}
 	cmd := exec.Command(bin)
 	cmd.Env = env
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()

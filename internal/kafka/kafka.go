@@ -66,6 +66,16 @@ func (c *Client) Ping(ctx context.Context) error {
 	return nil
 }
 
+// ClusterID returns the cluster id the brokers report: the same cluster
+// whatever address a host reaches it by.
+func (c *Client) ClusterID(ctx context.Context) (string, error) {
+	md, err := c.c.Metadata(ctx, &kafkago.MetadataRequest{})
+	if err != nil {
+		return "", &UnreachableError{Brokers: c.brokers, Err: err}
+	}
+	return md.ClusterID, nil
+}
+
 // EnsureTopic creates topic with n partitions if it does not exist.
 func (c *Client) EnsureTopic(ctx context.Context, topic string, partitions int) error {
 	parts, err := c.Partitions(ctx, topic)

@@ -131,8 +131,30 @@ func (in SeedDataInput) WithDefaults() (SeedDataInput, error) {
 	return in, nil
 }
 
+// Dataset identifies a generated data set by what it is, not where it lies:
+// the generator's inputs and version, and each CSV's SHA-256. Any worker
+// regenerates the files from it byte-identically and checks them against the
+// checksums, so no activity depends on another host's disk.
+type Dataset struct {
+	Seed      int64  `json:"seed"`
+	Customers int    `json:"customers"`
+	Products  int    `json:"products"`
+	Orders    int    `json:"orders"`
+	AsOf      string `json:"as_of"`
+	Generator int    `json:"generator"`
+	// Hex SHA-256 of customers.csv, inventory.csv and orders.csv.
+	CustomersSHA256 string `json:"customers_sha256"`
+	InventorySHA256 string `json:"inventory_sha256"`
+	OrdersSHA256    string `json:"orders_sha256"`
+}
+
 // SeedDataResult describes the generated files.
 type SeedDataResult struct {
+	// Dataset is what later steps use, on any worker.
+	Dataset Dataset `json:"dataset"`
+	// Host is the worker that wrote Dir; Dir and the paths are for people
+	// (that host's copy), never how another activity finds the data.
+	Host          string `json:"host"`
 	Dir           string `json:"dir"`
 	CustomersCSV  string `json:"customers_csv"`
 	InventoryCSV  string `json:"inventory_csv"`
@@ -164,13 +186,21 @@ type ProduceOrdersInput struct {
 	// synthetic orders for the seeded customers and products, plus
 	// order_updated events for orders already sent. Default "replay".
 	Mode string `json:"mode,omitempty"`
-	// OrdersCSV to replay. Default: DATA_DIR/seed/orders.csv.
+	// Dataset to replay (or to take stream mode's products, prices and
+	// customers from); each worker regenerates and checks its files. Default:
+	// the data set SeedData last recorded in the warehouse.
+	Dataset *Dataset `json:"dataset,omitempty"`
+	// OrdersCSV is a CSV you supply, replayed instead of a data set. It must
+	// be at this path on every worker (a shared mount): a worker without it
+	// fails naming its host and the path, and every chunk checks the file's
+	// SHA-256 against the first chunk's. Default: none (use Dataset).
 	OrdersCSV string `json:"orders_csv,omitempty"`
-	// InventoryCSV gives stream mode its products and prices. Default: DATA_DIR/seed/inventory.csv.
+	// InventoryCSV gives stream mode its products and prices instead of a
+	// data set's, on the same terms as OrdersCSV. Default: none.
 	InventoryCSV string `json:"inventory_csv,omitempty"`
-	// Customers of stream mode (ids 1..N). Default: the seed manifest's count.
+	// Customers of stream mode (ids 1..N). Default: the data set's count.
 	Customers int `json:"customers,omitempty"`
-	// FirstOrderID of stream mode. Default: the seed manifest's orders + 1.
+	// FirstOrderID of stream mode. Default: the data set's orders + 1.
 	FirstOrderID int64 `json:"first_order_id,omitempty"`
 	// Seed of stream mode's synthetic orders. Default 42.
 	Seed int64 `json:"seed,omitempty"`
@@ -240,7 +270,12 @@ func ValidRate(r float64) error {
 // [Position, Position+Count) of the source (CSV data row or stream index),
 // sent in at most MaxDuration.
 type ProduceChunkParams struct {
-	Mode         string   `json:"mode"`
+	Mode string `json:"mode"`
+	// Dataset whose files this chunk reads (regenerated here when missing).
+	Dataset *Dataset `json:"dataset,omitempty"`
+	// SourceSHA256 pins a user-supplied CSV (OrdersCSV, or InventoryCSV in
+	// stream mode) to the content the first chunk read; empty on the first.
+	SourceSHA256 string   `json:"source_sha256,omitempty"`
 	OrdersCSV    string   `json:"orders_csv,omitempty"`
 	InventoryCSV string   `json:"inventory_csv,omitempty"`
 	Customers    int      `json:"customers,omitempty"`
@@ -270,6 +305,10 @@ type ProduceChunkResult struct {
 	// Resolved stream parameters, so later chunks and ContinueAsNew reuse them.
 	Customers    int   `json:"customers,omitempty"`
 	FirstOrderID int64 `json:"first_order_id,omitempty"`
+	// Dataset the chunk read, when it resolved the warehouse's current one.
+	Dataset *Dataset `json:"dataset,omitempty"`
+	// SourceSHA256 of the user-supplied CSV the chunk read.
+	SourceSHA256 string `json:"source_sha256,omitempty"`
 }
 
 // ProduceOrdersResult totals a ProduceOrders run.
@@ -298,6 +337,9 @@ type ProduceProgress struct {
 	Customers    int      `json:"customers,omitempty"`
 	FirstOrderID int64    `json:"first_order_id,omitempty"`
 	Spacing      Duration `json:"spacing,omitempty"`
+	// Dataset and SourceSHA256 pin what every later chunk reads.
+	Dataset      *Dataset `json:"dataset,omitempty"`
+	SourceSHA256 string   `json:"source_sha256,omitempty"`
 }
 
 // ---------------------------------------------------------------- IngestOrders

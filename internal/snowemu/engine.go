@@ -26,6 +26,8 @@ type engine struct {
 	stages map[string]string
 	// sources maps a table to the change tables of its streams.
 	sources map[string][]string
+	// txns are the sessions' open explicit transactions.
+	txns txns
 }
 
 type stream struct{ source, changes string }
@@ -208,6 +210,7 @@ func (ss *session) close() {
 	defer ss.mu.Unlock()
 	if ss.inTx {
 		_, _ = ss.conn.ExecContext(context.Background(), "ROLLBACK")
+		ss.eng.txns.end(ss)
 	}
 	ss.conn.Close()
 }

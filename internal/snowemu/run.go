@@ -68,6 +68,9 @@ func (ss *session) run(ctx context.Context, toks []token, binds map[string]bindV
 	}
 	switch kw {
 	case "SELECT", "WITH":
+		if len(w) > 1 && w[1].upper() == "SYSTEM$ABORT_TRANSACTION" {
+			return ss.abortTransaction(ctx, w)
+		}
 		if arrays > 0 {
 			return nil, compileError("array binds are only supported for DML")
 		}
@@ -79,6 +82,10 @@ func (ss *session) run(ctx context.Context, toks []token, binds map[string]bindV
 	case "INSERT", "UPDATE", "DELETE", "MERGE":
 		return ss.dml(ctx, kw, toks, args, arrays)
 	case "BEGIN", "START":
+		name, err := beginName(w)
+		if err != nil {
+			return nil, err
+		}
 		if ss.inTx {
 			return ddlResult("Statement executed successfully."), nil
 		}
@@ -86,7 +93,12 @@ func (ss *session) run(ctx context.Context, toks []token, binds map[string]bindV
 			return nil, duckError(err)
 		}
 		ss.inTx = true
+		ss.eng.txns.begin(ss, name)
 		return ddlResult("Statement executed successfully."), nil
+	case "SHOW":
+		if len(w) == 2 && w[1].upper() == "TRANSACTIONS" {
+			return ss.showTransactions(), nil
+		}
 	case "COMMIT":
 		if err := ss.commit(ctx); err != nil {
 			return nil, err
@@ -140,6 +152,7 @@ func (ss *session) commit(ctx context.Context) error {
 	}
 	_, err := ss.conn.ExecContext(ctx, "COMMIT")
 	ss.inTx, ss.consumed = false, map[string]bool{}
+	ss.eng.txns.end(ss)
 	if err != nil {
 		return duckError(err)
 	}
@@ -153,6 +166,7 @@ func (ss *session) rollback(ctx context.Context) error {
 	}
 	_, err := ss.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	ss.inTx, ss.consumed = false, map[string]bool{}
+	ss.eng.txns.end(ss)
 	return err
 }
 

@@ -616,3 +616,37 @@ func (d *DuckDB) RecordPipelineRun(ctx context.Context, workflowID, runID, statu
 	}
 	return nil
 }
+
+// RecordDataset stores a seeded data set as the current one.
+func (d *DuckDB) RecordDataset(ctx context.Context, key string, ds params.Dataset) error {
+	body, err := json.Marshal(ds)
+	if err != nil {
+		return fmt.Errorf("warehouse: encode data set: %w", err)
+	}
+	return d.withTx(ctx, func(conn *sql.Conn) error {
+		if _, err := conn.ExecContext(ctx, `DELETE FROM ops.seed_datasets WHERE dataset_key = ?`, key); err != nil {
+			return fmt.Errorf("warehouse: record data set: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.seed_datasets VALUES (?, ?, ?)`, key, string(body), time.Now().UTC()); err != nil {
+			return fmt.Errorf("warehouse: record data set: %w", err)
+		}
+		return nil
+	})
+}
+
+// CurrentDataset returns the data set recorded last.
+func (d *DuckDB) CurrentDataset(ctx context.Context) (params.Dataset, bool, error) {
+	var body string
+	err := d.db.QueryRowContext(ctx, `SELECT CAST(dataset AS VARCHAR) FROM ops.seed_datasets ORDER BY recorded_at DESC LIMIT 1`).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return params.Dataset{}, false, nil
+	}
+	if err != nil {
+		return params.Dataset{}, false, fmt.Errorf("warehouse: current data set: %w", err)
+	}
+	var ds params.Dataset
+	if err := json.Unmarshal([]byte(body), &ds); err != nil {
+		return params.Dataset{}, false, fmt.Errorf("warehouse: current data set: %w", err)
+	}
+	return ds, true, nil
+}

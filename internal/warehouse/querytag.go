@@ -49,3 +49,26 @@ func (t QueryTag) String() string {
 func (t QueryTag) apply(ctx context.Context) context.Context {
 	return gosnowflake.WithQueryTag(ctx, t.String())
 }
+
+// Attempt names one attempt of one activity: Key is the same for every
+// attempt of the activity (workflow run and activity id), N counts them.
+// The Snowflake adapter names its transactions after it, so that attempt
+// N > 1, which Temporal starts only once attempt N-1 timed out (its worker
+// died or hung), can abort the transactions that attempt left open and whose
+// locks would otherwise block every other loader and merge.
+type Attempt struct {
+	Key string
+	N   int
+}
+
+type attemptKey struct{}
+
+// WithAttempt returns ctx carrying the activity attempt of its statements.
+func WithAttempt(ctx context.Context, a Attempt) context.Context {
+	return context.WithValue(ctx, attemptKey{}, a)
+}
+
+func attemptFrom(ctx context.Context) (Attempt, bool) {
+	a, ok := ctx.Value(attemptKey{}).(Attempt)
+	return a, ok && a.Key != ""
+}

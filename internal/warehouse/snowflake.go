@@ -16,7 +16,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/snowflakedb/gosnowflake"
@@ -76,6 +79,15 @@ type Snowflake struct {
 	db     *sql.DB
 	o      SnowflakeOptions
 	tokens map[string]string
+	// process names this adapter's transactions outside activities.
+	process string
+	// noDB is set while the database did not exist at the last look
+	// (watchDatabase); lastDBCheck is when that was, in Unix nanoseconds.
+	noDB        atomic.Bool
+	lastDBCheck atomic.Int64
+	// swept holds the retried activity attempts that already aborted their
+	// predecessors' transactions.
+	swept sync.Map
 }
 
 // ConnectError is a refused connection: it names the account and user,
@@ -113,12 +125,37 @@ func OpenSnowflake(ctx context.Context, o SnowflakeOptions) (*Snowflake, error) 
 	// Sessions are recycled, so that one opened before the first deploy
 	// created the database does not stay without it for long.
 	db.SetConnMaxLifetime(10 * time.Minute)
-	s := &Snowflake{db: db, o: o, tokens: map[string]string{"DATABASE": strings.ToUpper(o.Database), "WAREHOUSE": strings.ToUpper(o.Warehouse)}}
+	proc := make([]byte, 6)
+	_, _ = rand.Read(proc)
+	s := &Snowflake{db: db, o: o, process: strings.ToUpper(hex.EncodeToString(proc)), tokens: map[string]string{"DATABASE": strings.ToUpper(o.Database), "WAREHOUSE": strings.ToUpper(o.Warehouse)}}
 	if err := db.PingContext(QueryTag{Component: "connect"}.apply(ctx)); err != nil {
 		db.Close()
 		return nil, &ConnectError{Account: o.Account, User: o.User, Err: scrub(err, o.Password)}
 	}
+	s.watchDatabase(ctx)
 	return s, nil
+}
+
+// pooledSessions is how many idle sessions the adapter keeps (database/sql's default).
+const pooledSessions = 2
+
+// watchDatabase handles a worker started before the first deploy created
+// the database: Snowflake logs such a session in without a current
+// database, and it keeps none even once another worker's deploy creates it,
+// so its unqualified reads (validation, dashboard) would fail. While the
+// database is missing, sessions are not pooled (each statement logs in
+// anew, and sees the database as soon as it exists); once it exists,
+// pooling resumes with sessions that have it.
+func (s *Snowflake) watchDatabase(ctx context.Context) {
+	s.lastDBCheck.Store(time.Now().UnixNano())
+	var n int64
+	err := s.db.QueryRowContext(QueryTag{Component: "connect"}.apply(ctx), s.stmt(snowDatabaseReady, nil)).Scan(&n)
+	switch {
+	case err == nil && s.noDB.Swap(false):
+		s.db.SetMaxIdleConns(pooledSessions)
+	case err != nil && !s.noDB.Swap(true):
+		s.db.SetMaxIdleConns(0)
+	}
 }
 
 // snowflakeConfig builds the driver configuration; identifiers are checked
@@ -223,6 +260,9 @@ func (s *Snowflake) Ping(ctx context.Context) error {
 
 // tag attaches the Dropflow query tag of ctx (workflow, activity) to every statement.
 func (s *Snowflake) tag(ctx context.Context) context.Context {
+	if s.noDB.Load() && time.Since(time.Unix(0, s.lastDBCheck.Load())) > time.Second {
+		s.watchDatabase(ctx)
+	}
 	return QueryTagFrom(ctx).apply(ctx)
 }
 
@@ -303,7 +343,10 @@ func (s *Snowflake) inTx(ctx context.Context, before func(conn *sql.Conn) error,
 			return err
 		}
 	}
-	if _, err := s.exec(ctx, conn, snowBegin, nil); err != nil {
+	if err := s.abortEarlierAttempts(ctx, conn); err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, conn, snowBegin, map[string]string{"TXN": s.txnName(ctx)}); err != nil {
 		return err
 	}
 	if err := fn(conn); err != nil {
@@ -727,6 +770,125 @@ func (s *Snowflake) RecordPipelineRun(ctx context.Context, workflowID, runID, st
 	_, err := s.exec(ctx, s.db, snowPipelineRunInsert, nil, workflowID, runID, time.Now().UTC(), status, string(result))
 	if err != nil {
 		return fmt.Errorf("warehouse: record pipeline run: %w", err)
+	}
+	return nil
+}
+
+// RecordDataset stores a seeded data set as the current one.
+func (s *Snowflake) RecordDataset(ctx context.Context, key string, ds params.Dataset) error {
+	body, err := json.Marshal(ds)
+	if err != nil {
+		return fmt.Errorf("warehouse: encode data set: %w", err)
+	}
+	return s.inTx(ctx, nil, func(conn *sql.Conn) error {
+		if _, err := s.exec(ctx, conn, snowDatasetDelete, nil, key); err != nil {
+			return fmt.Errorf("warehouse: record data set: %w", err)
+		}
+		if _, err := s.exec(ctx, conn, snowDatasetInsert, nil, key, string(body), time.Now().UTC()); err != nil {
+			return fmt.Errorf("warehouse: record data set: %w", err)
+		}
+		return nil
+	})
+}
+
+// CurrentDataset returns the data set recorded last.
+func (s *Snowflake) CurrentDataset(ctx context.Context) (params.Dataset, bool, error) {
+	var body string
+	err := s.queryRow(ctx, s.db, snowDatasetCurrent, []any{&body})
+	if errors.Is(err, sql.ErrNoRows) {
+		return params.Dataset{}, false, nil
+	}
+	if err != nil {
+		return params.Dataset{}, false, fmt.Errorf("warehouse: current data set: %w", err)
+	}
+	var ds params.Dataset
+	if err := json.Unmarshal([]byte(body), &ds); err != nil {
+		return params.Dataset{}, false, fmt.Errorf("warehouse: current data set: %w", err)
+	}
+	return ds, true, nil
+}
+
+// txnName names a transaction after the activity attempt that runs it
+// (DROPFLOW_<key>_<attempt>), or after this process outside activities.
+func (s *Snowflake) txnName(ctx context.Context) string {
+	if a, ok := attemptFrom(ctx); ok {
+		return fmt.Sprintf("DROPFLOW_%s_%d", a.Key, a.N)
+	}
+	return "DROPFLOW_" + s.process
+}
+
+// abortEarlierAttempts runs once per retried activity attempt: it aborts the
+// transactions that earlier attempts of the same activity left open. Temporal
+// retries an attempt only after it failed or timed out, so such a transaction
+// belongs to a dead (or abandoned) worker; Snowflake would keep its locks
+// until it idles out, blocking every loader and merge meanwhile. Aborting it
+// loses nothing: its batch or merge never committed, and this attempt redoes it.
+func (s *Snowflake) abortEarlierAttempts(ctx context.Context, conn *sql.Conn) error {
+	a, ok := attemptFrom(ctx)
+	if !ok || a.N <= 1 {
+		return nil
+	}
+	attempt := fmt.Sprintf("%s/%d", a.Key, a.N)
+	if _, done := s.swept.LoadOrStore(attempt, true); done {
+		return nil
+	}
+	rows, err := conn.QueryContext(s.tag(ctx), s.stmt(snowShowTxns, nil))
+	if err != nil {
+		s.swept.Delete(attempt)
+		return snowflakeError(snowShowTxns, err)
+	}
+	cols, err := rows.Columns()
+	if err != nil {
+		rows.Close()
+		s.swept.Delete(attempt)
+		return snowflakeError(snowShowTxns, err)
+	}
+	idCol, nameCol, stateCol := -1, -1, -1
+	for i, c := range cols {
+		switch strings.ToLower(c) {
+		case "id":
+			idCol = i
+		case "name":
+			nameCol = i
+		case "state":
+			stateCol = i
+		}
+	}
+	prefix := fmt.Sprintf("DROPFLOW_%s_", a.Key)
+	var stale []int64
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		dst := make([]any, len(cols))
+		for i := range vals {
+			dst[i] = &vals[i]
+		}
+		if err := rows.Scan(dst...); err != nil {
+			rows.Close()
+			s.swept.Delete(attempt)
+			return snowflakeError(snowShowTxns, err)
+		}
+		if idCol < 0 || nameCol < 0 {
+			continue
+		}
+		name := strings.ToUpper(vals[nameCol].String)
+		n, err := strconv.Atoi(strings.TrimPrefix(name, prefix))
+		if !strings.HasPrefix(name, prefix) || err != nil || n >= a.N {
+			continue
+		}
+		if stateCol >= 0 && !strings.EqualFold(vals[stateCol].String, "running") {
+			continue
+		}
+		if id, err := strconv.ParseInt(vals[idCol].String, 10, 64); err == nil {
+			stale = append(stale, id)
+		}
+	}
+	rows.Close()
+	for _, id := range stale {
+		// The id is an integer from SHOW TRANSACTIONS: Snowflake wants a constant here.
+		if _, err := s.exec(ctx, conn, snowAbortTxn, map[string]string{"TXN_ID": strconv.FormatInt(id, 10)}); err != nil {
+			s.swept.Delete(attempt)
+			return err
+		}
 	}
 	return nil
 }

@@ -55,7 +55,13 @@ const (
 	snowInventoryMerge      = "inventory_merge"
 	snowValidationInsert    = "validation_run_insert"
 	snowPipelineRunInsert   = "pipeline_run_insert"
+	snowDatasetDelete       = "dataset_delete"
+	snowDatasetInsert       = "dataset_insert"
+	snowDatasetCurrent      = "dataset_current"
+	snowDatabaseReady       = "database_ready"
 	snowBegin               = "begin"
+	snowShowTxns            = "transactions_show"
+	snowAbortTxn            = "transaction_abort"
 	snowCommit              = "commit"
 	snowRollback            = "rollback"
 	snowDashboardDailyQuery = "dashboard_daily"
@@ -186,9 +192,19 @@ WHEN NOT MATCHED THEN INSERT (PRODUCT_ID, PRODUCT_NAME, CATEGORY, UNIT_PRICE, ST
 SELECT ?, ?, ?, ?, ?, ?, PARSE_JSON(?)`,
 	snowPipelineRunInsert: `INSERT INTO {{DATABASE}}.OPS.PIPELINE_RUNS (WORKFLOW_ID, RUN_ID, FINISHED_AT, STATUS, RESULT)
 SELECT ?, ?, ?, ?, PARSE_JSON(?)`,
-	snowBegin:    `BEGIN`,
-	snowCommit:   `COMMIT`,
-	snowRollback: `ROLLBACK`,
+	snowDatasetDelete: `DELETE FROM {{DATABASE}}.OPS.SEED_DATASETS WHERE DATASET_KEY = ?`,
+	snowDatasetInsert: `INSERT INTO {{DATABASE}}.OPS.SEED_DATASETS (DATASET_KEY, DATASET, RECORDED_AT)
+SELECT ?, PARSE_JSON(?), ?`,
+	snowDatasetCurrent: `SELECT TO_JSON(DATASET) FROM {{DATABASE}}.OPS.SEED_DATASETS ORDER BY RECORDED_AT DESC LIMIT 1`,
+	// Named after the activity attempt (or the process), so a later attempt
+	// can find and abort what a dead one left open.
+	snowBegin:    `BEGIN NAME {{TXN}}`,
+	snowShowTxns: `SHOW TRANSACTIONS`,
+	// Fully qualified: answers whether the first deploy has run, whatever the session's database.
+	snowDatabaseReady: `SELECT COUNT(*) FROM {{DATABASE}}.OPS.SCHEMA_MIGRATIONS`,
+	snowAbortTxn:      `SELECT SYSTEM$ABORT_TRANSACTION({{TXN_ID}})`,
+	snowCommit:        `COMMIT`,
+	snowRollback:      `ROLLBACK`,
 
 	// Dialect-specific reads of the dashboard (the rest of its SQL and the
 	// validation checks are portable and pinned by their own packages).

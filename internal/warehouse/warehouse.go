@@ -84,6 +84,10 @@ type Warehouse interface {
 	// LoadCustomers and LoadInventory upsert PROD from the seed CSVs.
 	LoadCustomers(ctx context.Context, csvPath string) (int64, error)
 	LoadInventory(ctx context.Context, csvPath string) (int64, error)
+	// RecordDataset stores a seeded data set (under its key) as the current
+	// one; CurrentDataset returns the one recorded last (ok false if none).
+	RecordDataset(ctx context.Context, key string, ds params.Dataset) error
+	CurrentDataset(ctx context.Context) (params.Dataset, bool, error)
 	// MergeOrders merges the RAW events not merged yet into PROD.orders.
 	MergeOrders(ctx context.Context) (params.MergeOrdersResult, error)
 	// RecordValidation stores a validation report in OPS.validation_runs.

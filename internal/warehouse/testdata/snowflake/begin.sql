@@ -1,1 +1,1 @@
-BEGIN
+BEGIN NAME {{TXN}}
