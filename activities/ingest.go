@@ -120,6 +120,7 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 			res.Loaded += lr.Inserted
 			res.Duplicates += lr.Duplicates
 			res.Rejected += lr.Rejected
+			res.Conflicts += lr.Conflicts
 			res.Batches++
 			res.NextOffset = next
 			// Fresh events reach PROD in seconds: nudge the merge, at most once a second.
@@ -161,6 +162,9 @@ func (a *Activities) observeBatch(b warehouse.Batch, lr warehouse.LoadResult, to
 	for _, r := range b.Rejects {
 		m.Rejected.WithLabelValues(r.Reason).Inc()
 	}
+	if lr.Conflicts > 0 {
+		m.Rejected.WithLabelValues(events.ReasonIDConflict).Add(float64(lr.Conflicts))
+	}
 	m.BatchSize.Observe(float64(len(b.Events) + len(b.Rejects)))
 	m.LoadDuration.Observe(took.Seconds())
 	now := time.Now()
@@ -182,5 +186,6 @@ func addRecord(b *warehouse.Batch, rec kafka.Record) {
 		b.Rejects = append(b.Rejects, warehouse.Reject{Offset: rec.Offset, Key: rec.Key, Value: rec.Value, Reason: reason, Error: err.Error()})
 		return
 	}
-	b.Events = append(b.Events, warehouse.Event{EventID: ev.EventID, EventType: ev.EventType, Payload: rec.Value, Offset: rec.Offset, ProducedAt: ev.ProducedAt})
+	b.Events = append(b.Events, warehouse.Event{EventID: ev.EventID, EventType: ev.EventType, Payload: rec.Value, Offset: rec.Offset, ProducedAt: ev.ProducedAt,
+		ContentHash: events.ContentHash(ev)})
 }

@@ -22,7 +22,7 @@ func (a *Activities) RunValidation(ctx context.Context, in params.ValidatePipeli
 	defer heartbeatEvery(ctx, 2*time.Second)()
 	topic := a.topic("")
 	lag, lagErr := a.Kafka.Lag(ctx, topic, a.WH.Offset)
-	rep, err := validation.Run(ctx, a.WH, validation.Options{Now: time.Now().UTC(), Topic: topic, Lag: lag, LagErr: lagErr, LagThreshold: in.LagThreshold})
+	rep, err := validation.Run(ctx, a.WH, validation.Options{Now: time.Now().UTC(), Topic: topic, Lag: lag, LagErr: lagErr, LagThreshold: in.LagThreshold, ConflictThreshold: in.ConflictThreshold})
 	if err != nil {
 		return rep, classify(err)
 	}

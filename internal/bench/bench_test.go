@@ -312,7 +312,7 @@ func appendPlain(conn *sql.Conn, partition int, batch []kafkago.Message, next in
 		}
 		now := time.Now().UTC()
 		for _, m := range batch {
-			if err := a.AppendRow(fmt.Sprintf("%d/%d", partition, m.Offset), "order_created", json.RawMessage(m.Value), "plain", int32(partition), m.Offset, m.Time.UTC(), now); err != nil {
+			if err := a.AppendRow(fmt.Sprintf("%d/%d", partition, m.Offset), "order_created", json.RawMessage(m.Value), "plain", int32(partition), m.Offset, m.Time.UTC(), now, nil); err != nil {
 				a.Close()
 				return err
 			}
@@ -349,7 +349,7 @@ func originalConsumer(b *testing.B, addr, path string, sample int) float64 {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO raw.orders_events VALUES (?, 'order_created', ?, 'plain', ?, ?, ?, now())`,
+			if _, err := tx.ExecContext(ctx, `INSERT INTO raw.orders_events VALUES (?, 'order_created', ?, 'plain', ?, ?, ?, now(), NULL)`,
 				fmt.Sprintf("orig-%d", m.Offset), string(m.Value), m.Partition, m.Offset, m.Time.UTC()); err != nil {
 				b.Fatal(err)
 			}

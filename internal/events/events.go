@@ -1,17 +1,18 @@
 // Package events is the contract of the order events that travel through
-// Kafka: their JSON shape, their deterministic ids, and the decoding and
-// validation that decides whether an event is loaded or rejected.
-// It imports nothing of the project.
+// Kafka: their JSON shape (published as order_event.schema.json), Dropflow's
+// deterministic ids, and the decoding and validation that decides whether an
+// event is loaded or rejected. It imports nothing of the project.
 package events
 
 import (
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
 
+	json "github.com/goccy/go-json"
 	"github.com/google/uuid"
 )
 
@@ -27,10 +28,16 @@ const SchemaVersion = 1
 // MaxEventBytes is the largest value accepted; larger ones are rejected.
 const MaxEventBytes = 64 << 10
 
-// Sources of events.
+// Sources Dropflow's own producer writes; any producer may write its own.
 const (
 	SourceReplay = "replay"
 	SourceStream = "stream"
+)
+
+// Bounds of the open contract (order_event.schema.json states the same).
+const (
+	MaxEventIDLen = 128
+	MaxSourceLen  = 64
 )
 
 // Order statuses accepted in events.
@@ -159,7 +166,11 @@ const (
 	ReasonUnknownType   = "unknown_event_type"
 	ReasonBadQuantity   = "invalid_quantity"
 	ReasonNegativePrice = "negative_price"
-	ReasonIDMismatch    = "event_id_mismatch"
+	// ReasonIDConflict: the event_id is already in RAW with other content
+	// (set by the loader, not the decoder).
+	ReasonIDConflict = "event_id_conflict"
+	// ReasonUnknownSchema: a schema_version this build does not read.
+	ReasonUnknownSchema = "unknown_schema_version"
 )
 
 // RejectError explains why an event cannot be loaded.
@@ -271,10 +282,13 @@ func (e Event) Validate() error {
 		return reject(ReasonInvalidField, "event_version: must be >= 1, got %d", e.EventVersion)
 	}
 	if e.SchemaVersion != SchemaVersion {
-		return reject(ReasonInvalidField, "schema_version: this build reads %d, got %d", SchemaVersion, e.SchemaVersion)
+		return reject(ReasonUnknownSchema, "schema_version: this build reads %d, got %d", SchemaVersion, e.SchemaVersion)
 	}
-	if e.Source != SourceReplay && e.Source != SourceStream {
-		return reject(ReasonInvalidField, "source: %q", e.Source)
+	if e.EventID == "" || len(e.EventID) > MaxEventIDLen {
+		return reject(ReasonInvalidField, "event_id: want 1 to %d characters, got %d", MaxEventIDLen, len(e.EventID))
+	}
+	if len(e.Source) > MaxSourceLen {
+		return reject(ReasonInvalidField, "source: want at most %d characters, got %d", MaxSourceLen, len(e.Source))
 	}
 	o := e.Order
 	if o.OrderID < 1 {
@@ -298,8 +312,34 @@ func (e Event) Validate() error {
 	if o.SoldAt.IsZero() {
 		return reject(ReasonInvalidField, "order.sold_at: zero time")
 	}
-	if want := EventID(o.OrderID, e.EventVersion); e.EventID != want {
-		return reject(ReasonIDMismatch, "event_id %q is not the id of order %d version %d (%s)", e.EventID, o.OrderID, e.EventVersion, want)
-	}
 	return nil
+}
+
+// ContentHash fingerprints what an event says, everything but produced_at
+// (a resend's only difference) and fields the contract does not know: the
+// same event_id with another hash is a conflict, not a duplicate. FNV-1a
+// over the fields in a fixed order, so it costs no allocation per event.
+func ContentHash(e Event) string {
+	h := fnv.New64a()
+	var buf [20]byte
+	field := func(b []byte) {
+		h.Write(b)
+		h.Write([]byte{0})
+	}
+	num := func(v int64) { field(strconv.AppendInt(buf[:0], v, 10)) }
+	field([]byte(e.EventID))
+	field([]byte(e.EventType))
+	num(int64(e.EventVersion))
+	num(int64(e.SchemaVersion))
+	num(e.OccurredAt.UnixNano())
+	field([]byte(e.Source))
+	o := e.Order
+	num(o.OrderID)
+	num(o.CustomerID)
+	num(o.ProductID)
+	num(o.Quantity)
+	num(int64(o.UnitPrice))
+	field([]byte(o.Status))
+	num(o.SoldAt.UnixNano())
+	return strconv.FormatUint(h.Sum64(), 16)
 }

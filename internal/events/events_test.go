@@ -63,7 +63,8 @@ func TestDecodeRejects(t *testing.T) {
 		"negative qty":    {mutate(func(m map[string]any) { order(m)["quantity"] = -1 }), ReasonBadQuantity},
 		"negative price":  {mutate(func(m map[string]any) { order(m)["unit_price"] = -3.5 }), ReasonNegativePrice},
 		"unknown type":    {mutate(func(m map[string]any) { m["event_type"] = "order_exploded" }), ReasonUnknownType},
-		"forged id":       {mutate(func(m map[string]any) { m["event_id"] = "x" }), ReasonIDMismatch},
+		"empty id":        {mutate(func(m map[string]any) { m["event_id"] = "" }), ReasonInvalidField},
+		"schema v2":       {mutate(func(m map[string]any) { m["schema_version"] = 2 }), ReasonUnknownSchema},
 		"too large":       {append(good, make([]byte, MaxEventBytes)...), ReasonTooLarge},
 	}
 	for name, c := range cases {

@@ -457,6 +457,8 @@ type PartitionResult struct {
 	Loaded     int64 `json:"loaded"`
 	Duplicates int64 `json:"duplicates"`
 	Rejected   int64 `json:"rejected"`
+	// Conflicts counts events rejected as event_id_conflict (also in Rejected).
+	Conflicts  int64 `json:"conflicts,omitempty"`
 	Batches    int64 `json:"batches"`
 	NextOffset int64 `json:"next_offset"`
 	// Resets counts offset resets applied under the offset_reset policy.
@@ -470,6 +472,7 @@ type IngestOrdersResult struct {
 	Loaded     int64             `json:"loaded"`
 	Duplicates int64             `json:"duplicates"`
 	Rejected   int64             `json:"rejected"`
+	Conflicts  int64             `json:"conflicts,omitempty"`
 	Batches    int64             `json:"batches"`
 	Resets     int64             `json:"resets,omitempty"`
 	Rounds     int               `json:"rounds"`
@@ -481,6 +484,7 @@ func (r *IngestOrdersResult) Add(p PartitionResult) {
 	r.Loaded += p.Loaded
 	r.Duplicates += p.Duplicates
 	r.Rejected += p.Rejected
+	r.Conflicts += p.Conflicts
 	r.Batches += p.Batches
 	r.Resets += p.Resets
 	for i := range r.Offsets {
@@ -489,6 +493,7 @@ func (r *IngestOrdersResult) Add(p PartitionResult) {
 			o.Loaded += p.Loaded
 			o.Duplicates += p.Duplicates
 			o.Rejected += p.Rejected
+			o.Conflicts += p.Conflicts
 			o.Batches += p.Batches
 			o.Resets += p.Resets
 			o.NextOffset = p.NextOffset
@@ -556,6 +561,9 @@ type ValidatePipelineInput struct {
 	AllowFail bool `json:"allow_fail,omitempty"`
 	// LagThreshold (records per partition) above which the Kafka lag check warns. Default 10000.
 	LagThreshold int64 `json:"lag_threshold,omitempty"`
+	// ConflictThreshold: more events rejected as event_id_conflict than this
+	// fail the validation (any warns). Default 100.
+	ConflictThreshold int64 `json:"conflict_threshold,omitempty"`
 }
 
 // Check is one validation check.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
+	"github.com/dropflow/dropflow/internal/warehouse/warehousetest"
 	sqlfiles "github.com/dropflow/dropflow/sql"
 )
 
@@ -264,5 +265,19 @@ func TestConcurrentMergesMergeOnce(t *testing.T) {
 	}
 	if inserted != 300 || rows != 300 || distinct != 300 {
 		t.Fatalf("inserted %d, PROD %d rows, %d orders", inserted, rows, distinct)
+	}
+}
+
+// TestSnowflakeEventIDConflicts: the DuckDB adapter's conflict behaviour,
+// through gosnowflake, on both load paths.
+func TestSnowflakeEventIDConflicts(t *testing.T) {
+	for _, threshold := range []int{1000, 2} {
+		t.Run(fmt.Sprintf("stage_threshold_%d", threshold), func(t *testing.T) {
+			wh := openAdapter(t, startTest(t), warehouse.SnowflakeOptions{StageThreshold: threshold})
+			if _, err := wh.Migrate(context.Background(), false); err != nil {
+				t.Fatal(err)
+			}
+			warehousetest.Conflicts(t, wh)
+		})
 	}
 }

@@ -112,7 +112,7 @@ func (ss *session) run(ctx context.Context, toks []token, binds map[string]bindV
 	case "CREATE":
 		return ss.create(ctx, toks, w)
 	case "ALTER":
-		return ss.alter(ctx, w)
+		return ss.alter(ctx, toks, w)
 	case "USE":
 		return ss.useStatement(ctx, w)
 	case "DROP":
@@ -718,8 +718,10 @@ func (ss *session) createTask(ctx context.Context, toks []token, qualified strin
 	return ddlResult(fmt.Sprintf("Task %s successfully created.", qualified)), nil
 }
 
-func (ss *session) alter(ctx context.Context, w []token) (*queryResult, error) {
+func (ss *session) alter(ctx context.Context, toks []token, w []token) (*queryResult, error) {
 	switch {
+	case len(w) >= 5 && w[1].is("TABLE"):
+		return ss.alterTable(ctx, toks, w)
 	case len(w) >= 3 && w[1].is("TASK"):
 		name, j := dottedName(w, 2)
 		if j >= len(w) || !w[j].is("RESUME", "SUSPEND") {
@@ -866,4 +868,52 @@ func duckError(err error) error {
 		return &Error{Code: 625, SQLState: "57014", Message: "Statement aborted by a concurrent transaction (retry): " + msg}
 	}
 	return &Error{Code: 100000, SQLState: "XX000", Message: msg}
+}
+
+// alterTable runs ALTER TABLE … ADD COLUMN [IF NOT EXISTS] …: on the table,
+// then on its streams' change tables, which (as on Snowflake) show the new
+// column from then on.
+func (ss *session) alterTable(ctx context.Context, toks []token, w []token) (*queryResult, error) {
+	name, j := dottedName(w, 2)
+	if name == nil || j >= len(w) || !w[j].is("ADD") {
+		return nil, compileError("ALTER TABLE: the emulator supports ADD COLUMN only")
+	}
+	q, err := ss.translate(toks)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ss.conn.ExecContext(ctx, q.sql); err != nil {
+		return nil, duckError(err)
+	}
+	source := ss.qualify(name)
+	ss.eng.mu.Lock()
+	changes := append([]string(nil), ss.eng.sources[source]...)
+	ss.eng.mu.Unlock()
+	parts := strings.Split(source, ".")
+	for _, ch := range changes {
+		cparts := strings.Split(strings.ReplaceAll(ch, `"`, ""), ".")
+		rows, err := ss.conn.QueryContext(ctx, `SELECT s.column_name, s.data_type FROM information_schema.columns s
+WHERE s.table_catalog = ? AND s.table_schema = ? AND s.table_name = ?
+  AND s.column_name NOT IN (SELECT c.column_name FROM information_schema.columns c WHERE c.table_catalog = ? AND c.table_schema = ? AND c.table_name = ?)
+ORDER BY s.ordinal_position`, parts[0], parts[1], parts[2], cparts[0], cparts[1], cparts[2])
+		if err != nil {
+			return nil, duckError(err)
+		}
+		var add []string
+		for rows.Next() {
+			var col, typ string
+			if err := rows.Scan(&col, &typ); err != nil {
+				rows.Close()
+				return nil, duckError(err)
+			}
+			add = append(add, fmt.Sprintf(`ALTER TABLE %s ADD COLUMN "%s" %s`, ch, col, typ))
+		}
+		rows.Close()
+		for _, a := range add {
+			if _, err := ss.conn.ExecContext(ctx, a); err != nil {
+				return nil, duckError(err)
+			}
+		}
+	}
+	return ddlResult("Statement executed successfully."), nil
 }

@@ -39,7 +39,15 @@ func failIfAny(what string) func(int64) (string, string) {
 	}
 }
 
-func checks() []check {
+// DefaultConflictThreshold is the count of event_id conflicts above which
+// the conflicts check fails (any conflict warns).
+const DefaultConflictThreshold = 100
+
+func checks(o Options) []check {
+	conflictLimit := o.ConflictThreshold
+	if conflictLimit <= 0 {
+		conflictLimit = DefaultConflictThreshold
+	}
 	return []check{
 		{name: "raw_orders_missing_in_prod", query: `SELECT count(*) FROM (SELECT order_id, min(ingested_at) AS first_ingested FROM staging.orders_events_flat GROUP BY order_id) r
 LEFT JOIN prod.orders p ON p.order_id = r.order_id WHERE p.order_id IS NULL AND r.first_ingested < ?`,
@@ -79,6 +87,18 @@ ON r.order_id = p.order_id WHERE p.event_version < r.v AND r.first_ingested < ?`
 			judge: failIfAny("PROD orders whose customer is missing from PROD.customers")},
 		{name: "prod_orders_unknown_product", query: `SELECT count(*) FROM prod.orders o LEFT JOIN prod.inventory i ON i.product_id = o.product_id WHERE i.product_id IS NULL`,
 			judge: failIfAny("PROD orders whose product is missing from PROD.inventory")},
+		// Same event_id, other content: two producers (or two seeds) disagree on
+		// an event; RAW kept the first, and PROD may mix data sets.
+		{name: "raw_event_id_conflicts", query: `SELECT count(*) FROM raw.orders_events_rejected WHERE reason = 'event_id_conflict'`,
+			judge: func(n int64) (string, string) {
+				switch {
+				case n > conflictLimit:
+					return params.StatusFail, fmt.Sprintf("%d events reuse an event_id already loaded with other content (over %d): producers disagree, PROD may mix data sets; see RAW.orders_events_rejected (conflict_partition, conflict_offset, conflict_value)", n, conflictLimit)
+				case n > 0:
+					return params.StatusWarn, fmt.Sprintf("%d events reuse an event_id already loaded with other content; RAW kept the first (see RAW.orders_events_rejected)", n)
+				}
+				return params.StatusPass, "no event_id reused with other content"
+			}},
 		{name: "raw_rejected_events", query: `SELECT count(*) FROM raw.orders_events_rejected`,
 			judge: func(n int64) (string, string) {
 				if n > 0 {
@@ -111,13 +131,15 @@ type Options struct {
 	Lag          []kafka.PartitionLag
 	LagErr       error
 	LagThreshold int64
+	// ConflictThreshold: event_id conflicts above it fail (default DefaultConflictThreshold).
+	ConflictThreshold int64
 }
 
 // Run executes every check and returns the report (without path or run id).
 func Run(ctx context.Context, wh warehouse.Warehouse, o Options) (params.ValidationReport, error) {
 	now := o.Now
 	rep := params.ValidationReport{Timestamp: now.UTC().Format(time.RFC3339Nano), Status: params.StatusPass}
-	for _, c := range checks() {
+	for _, c := range checks(o) {
 		var args []any
 		if c.args != nil {
 			args = c.args(now)
@@ -200,7 +222,7 @@ const (
 // (both dialects run the same text; golden-file tests pin it).
 func Queries() map[string]string {
 	q := map[string]string{"top_reject_reasons": topReasonsQuery, "newest_event_age": newestEventQuery, "last_merge": lastMergeQuery, "rejects_since_last_validation": sinceLastRunQuery}
-	for _, c := range checks() {
+	for _, c := range checks(Options{}) {
 		q[c.name] = c.query
 	}
 	return q

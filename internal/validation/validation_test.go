@@ -66,10 +66,19 @@ func TestBrokenDataFails(t *testing.T) {
 		return `{"event_version":1,"order":{"order_id":` + itoa(id) + `,"customer_id":1,"product_id":1000,"quantity":1,"unit_price":1.00,"status":"paid","sold_at":"2026-01-01T00:00:00Z"}}`
 	}
 	// Event 1 twice in RAW; order 2 in RAW for an hour but never merged; order 3 in PROD only.
-	exec(`INSERT INTO raw.orders_events VALUES ('e1','order_created',?, 't',0,0,?,?), ('e1','order_created',?, 't',0,1,?,?), ('e2','order_created',?, 't',0,2,?,?)`,
+	exec(`INSERT INTO raw.orders_events (event_id, event_type, payload, kafka_topic, kafka_partition, kafka_offset, produced_at, ingested_at) VALUES ('e1','order_created',?, 't',0,0,?,?), ('e1','order_created',?, 't',0,1,?,?), ('e2','order_created',?, 't',0,2,?,?)`,
 		payload(1), old, old, payload(1), old, old, payload(2), old, old)
 	exec(`INSERT INTO prod.orders VALUES (1,1,1000,-1,1.00,5.00,'paid',?, 'e1',1,?), (3,99,5,1,-2.00,-2.00,'paid',?, 'e3',1,?)`, old, now, now.Add(48*time.Hour), now)
-	exec(`INSERT INTO raw.orders_events_rejected VALUES ('t',0,9,NULL,'{','invalid_json','bad',?)`, now)
+	exec(`INSERT INTO raw.orders_events_rejected (kafka_topic, kafka_partition, kafka_offset, kafka_key, raw_value, reason, error, rejected_at) VALUES ('t',0,9,NULL,'{','invalid_json','bad',?)`, now)
+	// Two events reusing an id with other content: a warning, a failure above the threshold.
+	exec(`INSERT INTO raw.orders_events_rejected VALUES ('t',0,10,NULL,'{}','event_id_conflict','x',?,0,0,'{}'), ('t',0,11,NULL,'{}','event_id_conflict','x',?,0,1,'{}')`, now, now)
+	strict, err := Run(ctx, d, Options{Now: now, ConflictThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := status(strict, "raw_event_id_conflicts"); got != params.StatusFail {
+		t.Errorf("2 conflicts over a threshold of 1: %s, want FAIL", got)
+	}
 	rep, err := Run(ctx, d, Options{Now: now, Lag: []kafka.PartitionLag{{Partition: 0, End: 50000, Next: 10, Lag: 49990}}})
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +94,7 @@ func TestBrokenDataFails(t *testing.T) {
 		"prod_orders_unknown_customer":  params.StatusFail,
 		"prod_orders_unknown_product":   params.StatusFail,
 		"raw_rejected_events":           params.StatusWarn,
+		"raw_event_id_conflicts":        params.StatusWarn,
 		"prod_duplicate_order_ids":      params.StatusPass,
 		"kafka_lag":                     params.StatusWarn,
 		"last_merge":                    params.StatusWarn,

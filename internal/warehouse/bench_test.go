@@ -44,7 +44,7 @@ func BenchmarkLoadBatch(b *testing.B) {
 			evs := mk(b, int64(i*n))
 			b.StartTimer()
 			for _, e := range evs {
-				if _, err := d.db.ExecContext(ctx, `INSERT INTO raw.orders_events VALUES (?, ?, ?, 't', 0, ?, ?, now())`, e.EventID, e.EventType, string(e.Payload), e.Offset, e.ProducedAt); err != nil {
+				if _, err := d.db.ExecContext(ctx, `INSERT INTO raw.orders_events VALUES (?, ?, ?, 't', 0, ?, ?, now(), NULL)`, e.EventID, e.EventType, string(e.Payload), e.Offset, e.ProducedAt); err != nil {
 					b.Fatal(fmt.Errorf("row insert: %w", err))
 				}
 			}

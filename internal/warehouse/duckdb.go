@@ -246,8 +246,9 @@ func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
 		if err := moveOffset(ctx, conn, b.Topic, b.Partition, b.FromOffset, b.NextOffset, now); err != nil {
 			return err
 		}
+		rejects := b.Rejects
 		if len(b.Events) > 0 {
-			fresh, err := d.newEvents(ctx, conn, b.Events)
+			fresh, conflicts, err := d.newEvents(ctx, conn, b)
 			if err != nil {
 				return err
 			}
@@ -260,24 +261,30 @@ func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
 						produced = e.ProducedAt.UTC()
 					}
 					// RawMessage: the driver writes the document itself, not a JSON string of it.
-					return []driver.Value{e.EventID, e.EventType, json.RawMessage(e.Payload), b.Topic, int32(b.Partition), e.Offset, produced, now}
+					return []driver.Value{e.EventID, e.EventType, json.RawMessage(e.Payload), b.Topic, int32(b.Partition), e.Offset, produced, now, nullString(e.ContentHash)}
 				})
 				if err != nil {
 					return err
 				}
 			}
 			res.Inserted = int64(len(fresh))
-			res.Duplicates = int64(len(b.Events) - len(fresh))
+			res.Conflicts = int64(len(conflicts))
+			res.Duplicates = int64(len(b.Events)-len(fresh)) - res.Conflicts
+			rejects = append(append([]Reject(nil), b.Rejects...), conflicts...)
 		}
-		if len(b.Rejects) > 0 {
-			err := appendRows(conn, "", "raw", "orders_events_rejected", len(b.Rejects), func(i int) []driver.Value {
-				rj := b.Rejects[i]
-				return []driver.Value{b.Topic, int32(b.Partition), rj.Offset, text(rj.Key), text(rj.Value), rj.Reason, rj.Error, now}
+		if len(rejects) > 0 {
+			err := appendRows(conn, "", "raw", "orders_events_rejected", len(rejects), func(i int) []driver.Value {
+				rj := rejects[i]
+				var cp, co, cv any
+				if c := rj.Conflict; c != nil {
+					cp, co, cv = int32(c.Partition), c.Offset, text(c.Value)
+				}
+				return []driver.Value{b.Topic, int32(b.Partition), rj.Offset, text(rj.Key), text(rj.Value), rj.Reason, rj.Error, now, cp, co, cv}
 			})
 			if err != nil {
 				return err
 			}
-			res.Rejected = int64(len(b.Rejects))
+			res.Rejected = int64(len(rejects))
 		}
 		return nil
 	})
@@ -312,18 +319,20 @@ func (d *DuckDB) seenFilter(ctx context.Context) (*bloom.BloomFilter, error) {
 	return f, nil
 }
 
-// newEvents drops the batch's events whose event_id is already in RAW (a
-// resend) or earlier in the batch, keeping the first copy. Ids the Bloom
-// filter has never seen are new for certain; only the others are looked up
-// in RAW, through a temporary table of ids and one hash join.
-func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, evs []Event) ([]Event, error) {
-	unique := uniqueEvents(evs)
+// newEvents drops the batch's events whose event_id is already in RAW with
+// the same content (a resend) or earlier in the batch, keeping the first
+// copy, and returns those whose id is there with other content as
+// event_id_conflict rejects. Ids the Bloom filter has never seen are new for
+// certain; only the others are looked up in RAW, through a temporary table of
+// ids and hashes and one hash join that reads the stored value of conflicts only.
+func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, b Batch) ([]Event, []Reject, error) {
+	unique, conflicts := uniqueEvents(b)
 	var maybe []Event
 	d.seenMu.Lock()
 	filter, err := d.seenFilter(ctx)
 	if err != nil {
 		d.seenMu.Unlock()
-		return nil, err
+		return nil, nil, err
 	}
 	for _, e := range unique {
 		if filter.TestOrAddString(e.EventID) {
@@ -332,44 +341,67 @@ func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, evs []Event) ([]
 	}
 	d.seenMu.Unlock()
 	if len(maybe) == 0 {
-		return unique, nil
+		return unique, conflicts, nil
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE load_ids (event_id VARCHAR)`); err != nil {
-		return nil, fmt.Errorf("warehouse: create id buffer: %w", err)
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE load_ids (event_id VARCHAR, content_hash VARCHAR)`); err != nil {
+		return nil, nil, fmt.Errorf("warehouse: create id buffer: %w", err)
 	}
-	if err := appendRows(conn, "temp", "main", "load_ids", len(maybe), func(i int) []driver.Value { return []driver.Value{maybe[i].EventID} }); err != nil {
-		return nil, err
+	if err := appendRows(conn, "temp", "main", "load_ids", len(maybe), func(i int) []driver.Value {
+		return []driver.Value{maybe[i].EventID, nullString(maybe[i].ContentHash)}
+	}); err != nil {
+		return nil, nil, err
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT i.event_id FROM load_ids i JOIN raw.orders_events r ON r.event_id = i.event_id`)
+	// A stored event without a hash predates fingerprints: same id, a duplicate.
+	rows, err := conn.QueryContext(ctx, `SELECT i.event_id, r.kafka_partition, r.kafka_offset,
+  CASE WHEN r.content_hash <> i.content_hash THEN CAST(r.payload AS VARCHAR) END
+FROM load_ids i JOIN raw.orders_events r ON r.event_id = i.event_id`)
 	if err != nil {
-		return nil, fmt.Errorf("warehouse: look up resent events: %w", err)
+		return nil, nil, fmt.Errorf("warehouse: look up resent events: %w", err)
 	}
-	existing := map[string]struct{}{}
+	type stored struct {
+		partition int
+		offset    int64
+		conflict  sql.NullString
+	}
+	existing := map[string]stored{}
 	for rows.Next() {
 		var id string
-		if err := rows.Scan(&id); err != nil {
+		var st stored
+		if err := rows.Scan(&id, &st.partition, &st.offset, &st.conflict); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("warehouse: look up resent events: %w", err)
+			return nil, nil, fmt.Errorf("warehouse: look up resent events: %w", err)
 		}
-		existing[id] = struct{}{}
+		existing[id] = st
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("warehouse: look up resent events: %w", err)
+		return nil, nil, fmt.Errorf("warehouse: look up resent events: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, `DROP TABLE load_ids`); err != nil {
-		return nil, fmt.Errorf("warehouse: drop id buffer: %w", err)
+		return nil, nil, fmt.Errorf("warehouse: drop id buffer: %w", err)
 	}
 	if len(existing) == 0 {
-		return unique, nil
+		return unique, conflicts, nil
 	}
 	fresh := unique[:0]
 	for _, e := range unique {
-		if _, dup := existing[e.EventID]; !dup {
+		st, dup := existing[e.EventID]
+		switch {
+		case !dup:
 			fresh = append(fresh, e)
+		case st.conflict.Valid:
+			conflicts = append(conflicts, conflictReject(e, st.partition, st.offset, []byte(st.conflict.String)))
 		}
 	}
-	return fresh, nil
+	return fresh, conflicts, nil
+}
+
+// nullString stores "" as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // text stores bytes as VARCHAR; invalid UTF-8 is replaced so that a binary

@@ -459,7 +459,8 @@ var stagePathRE = regexp.MustCompile(`^[A-Za-z0-9_./-]+$`)
 func (s *Snowflake) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
 	var res LoadResult
 	now := time.Now().UTC()
-	events := uniqueEvents(b.Events)
+	events, batchConflicts := uniqueEvents(b)
+	rejects := append(append([]Reject(nil), b.Rejects...), batchConflicts...)
 	staged := len(events) >= s.o.StageThreshold
 	var prefix string
 	if staged {
@@ -487,18 +488,27 @@ func (s *Snowflake) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) 
 			} else if err := s.insertEvents(ctx, conn, events); err != nil {
 				return err
 			}
+			// Same id, other content: rejected with both values, before the
+			// publish skips every id already in RAW.
+			c, err := s.exec(ctx, conn, snowLoadConflicts, nil, b.Topic, b.Partition, now)
+			if err != nil {
+				return err
+			}
+			conflicts, _ := c.RowsAffected()
 			r, err := s.exec(ctx, conn, snowLoadPublish, nil, b.Topic, b.Partition, now)
 			if err != nil {
 				return err
 			}
 			res.Inserted, _ = r.RowsAffected()
-			res.Duplicates = int64(len(b.Events)) - res.Inserted
+			res.Conflicts = conflicts + int64(len(batchConflicts))
+			res.Duplicates = int64(len(b.Events)) - res.Inserted - res.Conflicts
+			res.Rejected = conflicts
 		}
-		if len(b.Rejects) > 0 {
-			if err := s.insertRejects(ctx, conn, b, now); err != nil {
+		if len(rejects) > 0 {
+			if err := s.insertRejects(ctx, conn, b.Topic, b.Partition, rejects, now); err != nil {
 				return err
 			}
-			res.Rejected = int64(len(b.Rejects))
+			res.Rejected += int64(len(rejects))
 		}
 		return s.moveOffset(ctx, conn, b.Topic, b.Partition, b.FromOffset, b.NextOffset, now)
 	})
@@ -508,42 +518,64 @@ func (s *Snowflake) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) 
 	return res, nil
 }
 
-// uniqueEvents keeps the first copy of each event_id of a batch.
-func uniqueEvents(evs []Event) []Event {
-	seen := make(map[string]struct{}, len(evs))
-	out := make([]Event, 0, len(evs))
-	for _, e := range evs {
-		if _, dup := seen[e.EventID]; !dup {
-			seen[e.EventID] = struct{}{}
+// uniqueEvents keeps the first copy of each event_id of a batch; a later
+// copy with other content is returned as an event_id_conflict reject.
+func uniqueEvents(b Batch) ([]Event, []Reject) {
+	first := make(map[string]int, len(b.Events))
+	out := make([]Event, 0, len(b.Events))
+	var conflicts []Reject
+	for _, e := range b.Events {
+		i, dup := first[e.EventID]
+		if !dup {
+			first[e.EventID] = len(out)
 			out = append(out, e)
+			continue
+		}
+		if f := out[i]; f.ContentHash != e.ContentHash {
+			conflicts = append(conflicts, conflictReject(e, b.Partition, f.Offset, f.Payload))
 		}
 	}
-	return out
+	return out, conflicts
 }
 
+// conflictReject rejects e, whose event_id an event with other content at
+// partition/offset already has.
+func conflictReject(e Event, partition int, offset int64, value []byte) Reject {
+	return Reject{Offset: e.Offset, Value: e.Payload, Reason: reasonIDConflict,
+		Error:    fmt.Sprintf("event_id %q is already loaded with other content (partition %d, offset %d); a resend must carry the same content", e.EventID, partition, offset),
+		Conflict: &Conflict{Partition: partition, Offset: offset, Value: value}}
+}
+
+// reasonIDConflict is events.ReasonIDConflict (the warehouse does not import the contract).
+const reasonIDConflict = "event_id_conflict"
+
 func (s *Snowflake) insertEvents(ctx context.Context, conn *sql.Conn, evs []Event) error {
-	ids, types, payloads, produced := make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs))
+	ids, types, payloads, produced, hashes := make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs))
 	offsets := make([]int64, len(evs))
 	for i, e := range evs {
-		ids[i], types[i], payloads[i], offsets[i], produced[i] = e.EventID, e.EventType, string(e.Payload), e.Offset, ntz(e.ProducedAt)
+		ids[i], types[i], payloads[i], offsets[i], produced[i], hashes[i] = e.EventID, e.EventType, string(e.Payload), e.Offset, ntz(e.ProducedAt), e.ContentHash
 	}
 	_, err := s.exec(ctx, conn, snowLoadInsert, nil,
-		gosnowflake.Array(&ids), gosnowflake.Array(&types), gosnowflake.Array(&payloads), gosnowflake.Array(&offsets), gosnowflake.Array(&produced))
+		gosnowflake.Array(&ids), gosnowflake.Array(&types), gosnowflake.Array(&payloads), gosnowflake.Array(&offsets), gosnowflake.Array(&produced), gosnowflake.Array(&hashes))
 	return err
 }
 
-func (s *Snowflake) insertRejects(ctx context.Context, conn *sql.Conn, b Batch, now time.Time) error {
-	n := len(b.Rejects)
-	topics, keys, values, reasons, msgs, at := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+func (s *Snowflake) insertRejects(ctx context.Context, conn *sql.Conn, topic string, partition int, rejects []Reject, now time.Time) error {
+	n := len(rejects)
+	topics, keys, values, reasons, msgs, at, cparts, coffs, cvals := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	parts, offsets := make([]int64, n), make([]int64, n)
-	for i, r := range b.Rejects {
-		topics[i], parts[i], offsets[i] = b.Topic, int64(b.Partition), r.Offset
+	for i, r := range rejects {
+		topics[i], parts[i], offsets[i] = topic, int64(partition), r.Offset
 		keys[i], values[i] = textOf(r.Key), textOf(r.Value)
 		reasons[i], msgs[i], at[i] = r.Reason, r.Error, ntz(now)
+		if c := r.Conflict; c != nil {
+			cparts[i], coffs[i], cvals[i] = strconv.Itoa(c.Partition), strconv.FormatInt(c.Offset, 10), textOf(c.Value)
+		}
 	}
 	_, err := s.exec(ctx, conn, snowRejects, nil,
 		gosnowflake.Array(&topics), gosnowflake.Array(&parts), gosnowflake.Array(&offsets), gosnowflake.Array(&keys),
-		gosnowflake.Array(&values), gosnowflake.Array(&reasons), gosnowflake.Array(&msgs), gosnowflake.Array(&at))
+		gosnowflake.Array(&values), gosnowflake.Array(&reasons), gosnowflake.Array(&msgs), gosnowflake.Array(&at),
+		gosnowflake.Array(&cparts), gosnowflake.Array(&coffs), gosnowflake.Array(&cvals))
 	return err
 }
 
@@ -557,6 +589,7 @@ type stagedEvent struct {
 	Payload    json.RawMessage `json:"payload"`
 	Offset     int64           `json:"kafka_offset"`
 	ProducedAt *string         `json:"produced_at"`
+	Hash       string          `json:"content_hash,omitempty"`
 }
 
 // putBatch writes the events as gzip NDJSON and PUTs the file to
@@ -587,7 +620,7 @@ func writeNDJSON(path string, evs []Event) error {
 	zw := gzip.NewWriter(f)
 	enc := json.NewEncoder(zw)
 	for _, e := range evs {
-		line := stagedEvent{EventID: e.EventID, EventType: e.EventType, Payload: e.Payload, Offset: e.Offset}
+		line := stagedEvent{EventID: e.EventID, EventType: e.EventType, Payload: e.Payload, Offset: e.Offset, Hash: e.ContentHash}
 		if p := ntz(e.ProducedAt); p != "" {
 			line.ProducedAt = &p
 		}

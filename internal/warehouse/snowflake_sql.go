@@ -24,14 +24,15 @@ const (
 	snowOffsetInit = "offset_init"
 	snowOffsetMove = "offset_move"
 
-	snowLoadCreate  = "load_events_create"
-	snowLoadClear   = "load_events_clear"
-	snowLoadInsert  = "load_events_insert"
-	snowLoadPut     = "load_events_put"
-	snowLoadCopy    = "load_events_copy"
-	snowLoadRemove  = "load_events_remove"
-	snowLoadPublish = "load_events_publish"
-	snowRejects     = "rejects_insert"
+	snowLoadCreate    = "load_events_create"
+	snowLoadClear     = "load_events_clear"
+	snowLoadInsert    = "load_events_insert"
+	snowLoadPut       = "load_events_put"
+	snowLoadCopy      = "load_events_copy"
+	snowLoadRemove    = "load_events_remove"
+	snowLoadPublish   = "load_events_publish"
+	snowRejects       = "rejects_insert"
+	snowLoadConflicts = "load_events_conflicts"
 
 	snowMergeHasData  = "merge_has_data"
 	snowMergeLock     = "merge_lock"
@@ -129,24 +130,31 @@ ON t.TOPIC = s.TOPIC AND t."PARTITION" = s."PARTITION"
 WHEN NOT MATCHED THEN INSERT (TOPIC, "PARTITION", NEXT_OFFSET, UPDATED_AT) VALUES (s.TOPIC, s."PARTITION", s.NEXT_OFFSET, s.UPDATED_AT)`,
 	snowOffsetMove: `UPDATE {{DATABASE}}.OPS.KAFKA_OFFSETS SET NEXT_OFFSET = ?, UPDATED_AT = ? WHERE TOPIC = ? AND "PARTITION" = ? AND NEXT_OFFSET = ?`,
 
-	snowLoadCreate: `CREATE TEMPORARY TABLE IF NOT EXISTS {{DATABASE}}.RAW.LOAD_EVENTS (EVENT_ID STRING, EVENT_TYPE STRING, PAYLOAD VARIANT, KAFKA_OFFSET BIGINT, PRODUCED_AT TIMESTAMP_NTZ)`,
+	snowLoadCreate: `CREATE TEMPORARY TABLE IF NOT EXISTS {{DATABASE}}.RAW.LOAD_EVENTS (EVENT_ID STRING, EVENT_TYPE STRING, PAYLOAD VARIANT, KAFKA_OFFSET BIGINT, PRODUCED_AT TIMESTAMP_NTZ, CONTENT_HASH STRING)`,
 	snowLoadClear:  `DELETE FROM {{DATABASE}}.RAW.LOAD_EVENTS`,
 	// VARIANT is never bound inside VALUES (Snowflake refuses PARSE_JSON there):
 	// INSERT … SELECT with array binding, one row per array element.
-	snowLoadInsert: `INSERT INTO {{DATABASE}}.RAW.LOAD_EVENTS (EVENT_ID, EVENT_TYPE, PAYLOAD, KAFKA_OFFSET, PRODUCED_AT)
-SELECT ?, ?, PARSE_JSON(?), ?, TO_TIMESTAMP_NTZ(NULLIF(?, ''))`,
+	snowLoadInsert: `INSERT INTO {{DATABASE}}.RAW.LOAD_EVENTS (EVENT_ID, EVENT_TYPE, PAYLOAD, KAFKA_OFFSET, PRODUCED_AT, CONTENT_HASH)
+SELECT ?, ?, PARSE_JSON(?), ?, TO_TIMESTAMP_NTZ(NULLIF(?, '')), NULLIF(?, '')`,
 	snowLoadPut: `PUT 'file://{{FILE}}' @{{DATABASE}}.RAW.LOAD_STAGE/{{PREFIX}} SOURCE_COMPRESSION = GZIP AUTO_COMPRESS = FALSE OVERWRITE = TRUE`,
-	snowLoadCopy: `COPY INTO {{DATABASE}}.RAW.LOAD_EVENTS (EVENT_ID, EVENT_TYPE, PAYLOAD, KAFKA_OFFSET, PRODUCED_AT)
-FROM (SELECT $1:event_id::STRING, $1:event_type::STRING, $1:payload, $1:kafka_offset::BIGINT, $1:produced_at::TIMESTAMP_NTZ FROM @{{DATABASE}}.RAW.LOAD_STAGE/{{PREFIX}})
+	snowLoadCopy: `COPY INTO {{DATABASE}}.RAW.LOAD_EVENTS (EVENT_ID, EVENT_TYPE, PAYLOAD, KAFKA_OFFSET, PRODUCED_AT, CONTENT_HASH)
+FROM (SELECT $1:event_id::STRING, $1:event_type::STRING, $1:payload, $1:kafka_offset::BIGINT, $1:produced_at::TIMESTAMP_NTZ, $1:content_hash::STRING FROM @{{DATABASE}}.RAW.LOAD_STAGE/{{PREFIX}})
 FILE_FORMAT = (TYPE = JSON) ON_ERROR = ABORT_STATEMENT`,
 	snowLoadRemove: `REMOVE @{{DATABASE}}.RAW.LOAD_STAGE/{{PREFIX}}`,
 	// Resends (an event_id already in RAW) are skipped here, in the batch's transaction.
-	snowLoadPublish: `INSERT INTO {{DATABASE}}.RAW.ORDERS_EVENTS (EVENT_ID, EVENT_TYPE, PAYLOAD, KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET, PRODUCED_AT, INGESTED_AT)
-SELECT l.EVENT_ID, l.EVENT_TYPE, l.PAYLOAD, ?, ?, l.KAFKA_OFFSET, l.PRODUCED_AT, ?
+	snowLoadPublish: `INSERT INTO {{DATABASE}}.RAW.ORDERS_EVENTS (EVENT_ID, EVENT_TYPE, PAYLOAD, KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET, PRODUCED_AT, INGESTED_AT, CONTENT_HASH)
+SELECT l.EVENT_ID, l.EVENT_TYPE, l.PAYLOAD, ?, ?, l.KAFKA_OFFSET, l.PRODUCED_AT, ?, l.CONTENT_HASH
 FROM {{DATABASE}}.RAW.LOAD_EVENTS l
 WHERE NOT EXISTS (SELECT 1 FROM {{DATABASE}}.RAW.ORDERS_EVENTS r WHERE r.EVENT_ID = l.EVENT_ID)`,
-	snowRejects: `INSERT INTO {{DATABASE}}.RAW.ORDERS_EVENTS_REJECTED (KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET, KAFKA_KEY, RAW_VALUE, REASON, ERROR, REJECTED_AT)
-SELECT ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?`,
+	snowRejects: `INSERT INTO {{DATABASE}}.RAW.ORDERS_EVENTS_REJECTED (KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET, KAFKA_KEY, RAW_VALUE, REASON, ERROR, REJECTED_AT, CONFLICT_PARTITION, CONFLICT_OFFSET, CONFLICT_VALUE)
+SELECT ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, CAST(NULLIF(?, '') AS INTEGER), CAST(NULLIF(?, '') AS BIGINT), NULLIF(?, '')`,
+	// An event whose id RAW holds with other content (a stored event without
+	// a fingerprint predates them: a duplicate) is a conflict, kept with both values.
+	snowLoadConflicts: `INSERT INTO {{DATABASE}}.RAW.ORDERS_EVENTS_REJECTED (KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET, KAFKA_KEY, RAW_VALUE, REASON, ERROR, REJECTED_AT, CONFLICT_PARTITION, CONFLICT_OFFSET, CONFLICT_VALUE)
+SELECT ?, ?, l.KAFKA_OFFSET, NULL, TO_JSON(l.PAYLOAD), 'event_id_conflict', 'event_id is already loaded with other content (at conflict_partition, conflict_offset); a resend must carry the same content', ?, r.KAFKA_PARTITION, r.KAFKA_OFFSET, TO_JSON(r.PAYLOAD)
+FROM {{DATABASE}}.RAW.LOAD_EVENTS l
+JOIN {{DATABASE}}.RAW.ORDERS_EVENTS r ON r.EVENT_ID = l.EVENT_ID
+WHERE r.CONTENT_HASH <> l.CONTENT_HASH`,
 
 	snowMergeHasData: `SELECT SYSTEM$STREAM_HAS_DATA('{{DATABASE}}.RAW.ORDERS_STREAM')`,
 	snowMergeCreate:  "CREATE TEMPORARY TABLE IF NOT EXISTS {{DATABASE}}.STAGING.MERGE_SOURCE (\n  " + snowMergeSourceColumns + "\n)",

@@ -28,6 +28,9 @@ type Event struct {
 	Payload    []byte // the whole event JSON
 	Offset     int64
 	ProducedAt time.Time
+	// ContentHash fingerprints the content (events.ContentHash): a resend
+	// has the same, a conflicting event with the same id another.
+	ContentHash string
 }
 
 // Reject is one Kafka record bound for RAW.orders_events_rejected.
@@ -37,6 +40,16 @@ type Reject struct {
 	Value  []byte
 	Reason string
 	Error  string
+	// Conflict is the event already loaded under the same event_id, for
+	// reason event_id_conflict.
+	Conflict *Conflict
+}
+
+// Conflict locates the event a rejected one conflicts with.
+type Conflict struct {
+	Partition int
+	Offset    int64
+	Value     []byte
 }
 
 // Batch is what a loader writes in one transaction: the events and rejects of
@@ -53,8 +66,11 @@ type Batch struct {
 // LoadResult reports one batch.
 type LoadResult struct {
 	Inserted   int64
-	Duplicates int64 // events whose event_id was already in RAW
-	Rejected   int64
+	Duplicates int64 // events whose event_id was already in RAW with the same content
+	Rejected   int64 // rejects of the batch, conflicts included
+	// Conflicts are events whose event_id was already in RAW (or earlier in
+	// the batch) with other content: stored as rejects, reason event_id_conflict.
+	Conflicts int64
 }
 
 // ErrFenced means the stored offset moved since this loader read it: another
@@ -76,8 +92,9 @@ type Warehouse interface {
 	// ResetOffset moves a partition's stored offset from `from` to `to`
 	// (fenced like LoadBatch), for an explicit offset reset policy.
 	ResetOffset(ctx context.Context, topic string, partition int, from, to int64) error
-	// LoadBatch writes the batch's events (skipping event_ids already in RAW),
-	// its rejects, and advances the partition's offset from b.FromOffset to
+	// LoadBatch writes the batch's events (skipping event_ids already in RAW
+	// with the same content, rejecting as event_id_conflict those with other
+	// content), its rejects, and advances the partition's offset from b.FromOffset to
 	// b.NextOffset, all in one transaction. ErrFenced if the stored offset is
 	// not b.FromOffset.
 	LoadBatch(ctx context.Context, b Batch) (LoadResult, error)

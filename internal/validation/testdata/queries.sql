@@ -41,6 +41,9 @@ ON r.order_id = p.order_id WHERE p.event_version < r.v AND r.first_ingested < ?;
 -- raw_duplicate_event_ids
 SELECT count(*) FROM (SELECT event_id FROM raw.orders_events GROUP BY event_id HAVING count(*) > 1) d;
 
+-- raw_event_id_conflicts
+SELECT count(*) FROM raw.orders_events_rejected WHERE reason = 'event_id_conflict';
+
 -- raw_orders_awaiting_merge
 SELECT count(*) FROM (SELECT order_id, min(ingested_at) AS first_ingested FROM staging.orders_events_flat GROUP BY order_id) r
 LEFT JOIN prod.orders p ON p.order_id = r.order_id WHERE p.order_id IS NULL AND r.first_ingested >= ?;
