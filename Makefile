@@ -44,7 +44,7 @@ test-snowflake: $(BIN)/temporal
 
 ## test-deps: Debian's chromium (dashboard test) and prometheus (promtool), when missing
 test-deps:
-	@need=""; command -v chromium >/dev/null || need="$$need chromium"; command -v promtool >/dev/null || need="$$need prometheus"; \
+	@need=""; command -v chromium >/dev/null || need="$$need chromium"; command -v promtool >/dev/null || need="$$need prometheus"; command -v kcat >/dev/null || need="$$need kcat"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing Debian packages:$$need"; SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$need >/dev/null; \

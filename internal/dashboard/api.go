@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/dropflow/dropflow/internal/events"
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
@@ -74,17 +75,19 @@ type RecentOrder struct {
 
 // Health is the pipeline panel.
 type Health struct {
-	Layers         params.LayerCounts   `json:"layers"`
-	EventsInPerS   float64              `json:"events_in_per_s"`
-	EventsOutPerS  float64              `json:"events_out_per_s"`
-	KafkaLag       []kafka.PartitionLag `json:"kafka_lag"`
-	KafkaLagError  string               `json:"kafka_lag_error,omitempty"`
-	LastMerge      *MergeRun            `json:"last_merge,omitempty"`
-	LastValidation *ValidationRun       `json:"last_validation,omitempty"`
-	MergeRunsURL   string               `json:"merge_runs_url"`
-	ValidationURL  string               `json:"validation_runs_url"`
-	PipelineURL    string               `json:"pipeline_runs_url"`
-	TemporalUI     string               `json:"temporal_ui"`
+	Layers        params.LayerCounts   `json:"layers"`
+	EventsInPerS  float64              `json:"events_in_per_s"`
+	EventsOutPerS float64              `json:"events_out_per_s"`
+	KafkaLag      []kafka.PartitionLag `json:"kafka_lag"`
+	KafkaLagError string               `json:"kafka_lag_error,omitempty"`
+	// EventIDConflicts counts events rejected for reusing an event_id with other content.
+	EventIDConflicts int64          `json:"event_id_conflicts"`
+	LastMerge        *MergeRun      `json:"last_merge,omitempty"`
+	LastValidation   *ValidationRun `json:"last_validation,omitempty"`
+	MergeRunsURL     string         `json:"merge_runs_url"`
+	ValidationURL    string         `json:"validation_runs_url"`
+	PipelineURL      string         `json:"pipeline_runs_url"`
+	TemporalUI       string         `json:"temporal_ui"`
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, v any, err error) {
@@ -236,6 +239,10 @@ func (s *Server) apiHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.EventsInPerS, h.EventsOutPerS = float64(in)/60, float64(out)/60
+	if err := s.WH.QueryRow(ctx, conflictsQuery).Scan(&h.EventIDConflicts); err != nil {
+		s.writeJSON(w, nil, wrap("event_id conflicts", err))
+		return
+	}
 	if s.Lag != nil {
 		lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		lag, err := s.Lag(lctx)
@@ -254,4 +261,10 @@ func wrap(what string, err error) error {
 		return fmt.Errorf("dashboard: %s: %w", what, err)
 	}
 	return nil
+}
+
+// apiEventSchema serves the published event contract (JSON Schema 2020-12).
+func (s *Server) apiEventSchema(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/schema+json")
+	_, _ = w.Write(events.Schema)
 }

@@ -76,6 +76,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/daily", s.apiDaily)
 	mux.HandleFunc("GET /api/recent-orders", s.apiRecentOrders)
 	mux.HandleFunc("GET /api/health", s.apiHealth)
+	mux.HandleFunc("GET /api/schema/order-event", s.apiEventSchema)
 	mux.Handle("GET /assets/", http.FileServerFS(assets))
 	mux.HandleFunc("GET /{$}", s.page)
 	// Tag the dashboard's warehouse reads (QUERY_HISTORY on Snowflake).

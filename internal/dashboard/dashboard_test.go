@@ -141,3 +141,25 @@ func TestHealthNamesTheFailingChecks(t *testing.T) {
 		t.Fatalf("last validation %+v", h.LastValidation)
 	}
 }
+
+func TestEventSchemaAndConflictsAreServed(t *testing.T) {
+	s, d := server(t)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/schema/order-event", nil))
+	var schema map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &schema); err != nil || rec.Code != http.StatusOK || schema["$schema"] != "https://json-schema.org/draft/2020-12/schema" ||
+		rec.Header().Get("Content-Type") != "application/schema+json" {
+		t.Fatalf("schema: %d %v %.200s", rec.Code, err, rec.Body)
+	}
+	rows, err := d.Query(context.Background(), `INSERT INTO raw.orders_events_rejected VALUES ('t', 0, 5, NULL, '{}', 'event_id_conflict', 'x', now(), 0, 1, '{}'), ('t', 0, 6, NULL, '{', 'invalid_json', 'x', now(), NULL, NULL, NULL)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/health", nil))
+	var h Health
+	if err := json.Unmarshal(rec.Body.Bytes(), &h); err != nil || h.EventIDConflicts != 1 || h.Layers.RawRejected != 2 {
+		t.Fatalf("health: %v %s", err, rec.Body)
+	}
+}

@@ -15,6 +15,7 @@ FROM prod.orders o LEFT JOIN prod.customers c ON c.customer_id = o.customer_id L
 ORDER BY o.sold_at DESC, o.order_id DESC LIMIT ?`
 	eventsInQuery  = `SELECT count(*) FROM raw.orders_events WHERE ingested_at >= ?`
 	eventsOutQuery = `SELECT count(*) FROM prod.orders WHERE merged_at >= ?`
+	conflictsQuery = `SELECT count(*) FROM raw.orders_events_rejected WHERE reason = 'event_id_conflict'`
 	lastMergeQuery = `SELECT finished_at, inserted, updated, nothing_new FROM ops.merge_runs ORDER BY finished_at DESC LIMIT 1`
 )
 
@@ -27,5 +28,6 @@ func Queries() map[string]string {
 		"eventsIn":     eventsInQuery,
 		"eventsOut":    eventsOutQuery,
 		"lastMerge":    lastMergeQuery,
+		"conflicts":    conflictsQuery,
 	}
 }

@@ -5,16 +5,27 @@
 package events
 
 import (
+	_ "embed"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 	"github.com/google/uuid"
 )
+
+// Schema is the JSON Schema (2020-12) of the event: the published contract,
+// served by the worker at /api/schema/order-event. Decode agrees with it
+// (a test validates one corpus with both).
+//
+//go:embed order_event.schema.json
+var Schema []byte
 
 // Event types.
 const (
@@ -76,12 +87,31 @@ func (c Cents) String() string {
 // MarshalJSON writes a JSON number with two decimals.
 func (c Cents) MarshalJSON() ([]byte, error) { return []byte(c.String()), nil }
 
-// UnmarshalJSON reads a JSON number (or numeric string) with at most 2 decimals.
+// MaxCents is the largest price (DECIMAL(12, 2) in the warehouse).
+const MaxCents Cents = 999999999999
+
+// UnmarshalJSON reads a JSON number with at most 2 decimals, as the schema
+// says (a quoted price is refused); an exponent is read exactly.
 func (c *Cents) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
+	s := string(b)
+	if len(s) > 0 && s[0] == '"' {
+		return fmt.Errorf("price %s: want a JSON number, not a string", s)
+	}
 	v, err := ParseCents(s)
 	if err != nil {
-		return err
+		// 1.5e1 and the like: exact rational arithmetic, off the hot path.
+		r, ok := new(big.Rat).SetString(s)
+		if !ok || !strings.ContainsAny(s, "eE") {
+			return err
+		}
+		r.Mul(r, big.NewRat(100, 1))
+		if !r.IsInt() || !r.Num().IsInt64() {
+			return fmt.Errorf("price %q: want a decimal with at most 2 places", s)
+		}
+		v = Cents(r.Num().Int64())
+	}
+	if v > MaxCents {
+		return fmt.Errorf("price %s: above the largest price %s", s, MaxCents)
 	}
 	*c = v
 	return nil
@@ -278,17 +308,18 @@ func (e Event) Validate() error {
 	default:
 		return reject(ReasonUnknownType, "%q", e.EventType)
 	}
-	if e.EventVersion < 1 {
-		return reject(ReasonInvalidField, "event_version: must be >= 1, got %d", e.EventVersion)
+	if e.EventVersion < 1 || e.EventVersion > math.MaxInt32 {
+		return reject(ReasonInvalidField, "event_version: must be 1 to %d, got %d", math.MaxInt32, e.EventVersion)
 	}
 	if e.SchemaVersion != SchemaVersion {
 		return reject(ReasonUnknownSchema, "schema_version: this build reads %d, got %d", SchemaVersion, e.SchemaVersion)
 	}
-	if e.EventID == "" || len(e.EventID) > MaxEventIDLen {
-		return reject(ReasonInvalidField, "event_id: want 1 to %d characters, got %d", MaxEventIDLen, len(e.EventID))
+	// Characters, as JSON Schema counts them; bytes bound them first, cheaply.
+	if n := len(e.EventID); n == 0 || (n > MaxEventIDLen && utf8.RuneCountInString(e.EventID) > MaxEventIDLen) {
+		return reject(ReasonInvalidField, "event_id: want 1 to %d characters, got %d", MaxEventIDLen, utf8.RuneCountInString(e.EventID))
 	}
-	if len(e.Source) > MaxSourceLen {
-		return reject(ReasonInvalidField, "source: want at most %d characters, got %d", MaxSourceLen, len(e.Source))
+	if len(e.Source) > MaxSourceLen && utf8.RuneCountInString(e.Source) > MaxSourceLen {
+		return reject(ReasonInvalidField, "source: want at most %d characters, got %d", MaxSourceLen, utf8.RuneCountInString(e.Source))
 	}
 	o := e.Order
 	if o.OrderID < 1 {
@@ -302,6 +333,9 @@ func (e Event) Validate() error {
 	}
 	if o.Quantity < 1 {
 		return reject(ReasonBadQuantity, "order.quantity: must be >= 1, got %d", o.Quantity)
+	}
+	if o.Quantity > math.MaxInt32 {
+		return reject(ReasonBadQuantity, "order.quantity: must be <= %d, got %d", math.MaxInt32, o.Quantity)
 	}
 	if o.UnitPrice < 0 {
 		return reject(ReasonNegativePrice, "order.unit_price: %s", o.UnitPrice)

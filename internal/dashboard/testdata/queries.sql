@@ -1,3 +1,6 @@
+-- conflicts
+SELECT count(*) FROM raw.orders_events_rejected WHERE reason = 'event_id_conflict';
+
 -- eventsIn
 SELECT count(*) FROM raw.orders_events WHERE ingested_at >= ?;
 
