@@ -176,4 +176,3 @@ func status(rep params.ValidationReport, name string) string {
 	}
 	return ""
 }
-
