@@ -170,11 +170,11 @@ func TestFleetOfThreeWorkersOnSnowflake(t *testing.T) {
 	first := pipeline(1, in1, func(id string) {
 		produceID := names.ChildID(id, names.ProduceOrders)
 		waitFor(t, "a ProduceChunk under way", time.Minute, func() bool {
-			d, err := s.client.DescribeWorkflowExecution(ctx, produceID, "")
+			desc, err := s.client.DescribeWorkflow(ctx, produceID, "")
 			if err != nil {
 				return false
 			}
-			for _, a := range d.GetPendingActivities() {
+			for _, a := range desc.RawResponse.GetPendingActivities() {
 				if a.GetActivityType().GetName() != "ProduceChunk" || a.GetHeartbeatDetails() == nil {
 					continue
 				}
