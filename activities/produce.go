@@ -169,24 +169,25 @@ func (a *Activities) openSource(ctx context.Context, p params.ProduceChunkParams
 		ds, res.Dataset = &cur, &cur
 		return cur, nil
 	}
-	if p.Mode != params.ModeStream {
-		path := p.OrdersCSV
-		if path != "" {
-			sum, err := a.userCSV("orders_csv", path, p.SourceSHA256)
-			if err != nil {
-				return nil, err
-			}
+	// source is the file the mode reads: the user's CSV (checked and pinned)
+	// or the data set's, on this host.
+	source := func(field, userPath string, pick func(datagen.Files) string) (string, error) {
+		if userPath != "" {
+			sum, err := a.userCSV(field, userPath, p.SourceSHA256)
 			res.SourceSHA256 = sum
-		} else {
-			d, err := dataset("dataset")
-			if err != nil {
-				return nil, err
-			}
-			files, err := a.datasetFiles(ctx, d)
-			if err != nil {
-				return nil, err
-			}
-			path = files.Orders
+			return userPath, err
+		}
+		d, err := dataset("dataset")
+		if err != nil {
+			return "", err
+		}
+		files, err := a.datasetFiles(ctx, d)
+		return pick(files), err
+	}
+	if p.Mode != params.ModeStream {
+		path, err := source("orders_csv", p.OrdersCSV, func(f datagen.Files) string { return f.Orders })
+		if err != nil {
+			return nil, err
 		}
 		r, err := datagen.OpenOrdersAt(path, byteOffset, int(start))
 		if err != nil {
@@ -200,23 +201,9 @@ func (a *Activities) openSource(ctx context.Context, p params.ProduceChunkParams
 		}
 		return replaySource{r: r}, nil
 	}
-	path := p.InventoryCSV
-	if path != "" {
-		sum, err := a.userCSV("inventory_csv", path, p.SourceSHA256)
-		if err != nil {
-			return nil, err
-		}
-		res.SourceSHA256 = sum
-	} else {
-		d, err := dataset("dataset")
-		if err != nil {
-			return nil, err
-		}
-		files, err := a.datasetFiles(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		path = files.Inventory
+	path, err := source("inventory_csv", p.InventoryCSV, func(f datagen.Files) string { return f.Inventory })
+	if err != nil {
+		return nil, err
 	}
 	prices, err := datagen.ReadPrices(path)
 	if err != nil {

@@ -670,6 +670,11 @@ func (d *DuckDB) RecordDataset(ctx context.Context, key string, ds params.Datase
 func (d *DuckDB) CurrentDataset(ctx context.Context) (params.Dataset, bool, error) {
 	var body string
 	err := d.db.QueryRowContext(ctx, `SELECT CAST(dataset AS VARCHAR) FROM ops.seed_datasets ORDER BY recorded_at DESC LIMIT 1`).Scan(&body)
+	return decodeDataset(body, err)
+}
+
+// decodeDataset reads the stored data set a CurrentDataset query returned.
+func decodeDataset(body string, err error) (params.Dataset, bool, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return params.Dataset{}, false, nil
 	}

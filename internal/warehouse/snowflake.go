@@ -828,17 +828,7 @@ func (s *Snowflake) RecordDataset(ctx context.Context, key string, ds params.Dat
 func (s *Snowflake) CurrentDataset(ctx context.Context) (params.Dataset, bool, error) {
 	var body string
 	err := s.queryRow(ctx, s.db, snowDatasetCurrent, []any{&body})
-	if errors.Is(err, sql.ErrNoRows) {
-		return params.Dataset{}, false, nil
-	}
-	if err != nil {
-		return params.Dataset{}, false, fmt.Errorf("warehouse: current data set: %w", err)
-	}
-	var ds params.Dataset
-	if err := json.Unmarshal([]byte(body), &ds); err != nil {
-		return params.Dataset{}, false, fmt.Errorf("warehouse: current data set: %w", err)
-	}
-	return ds, true, nil
+	return decodeDataset(body, err)
 }
 
 // txnName names a transaction after the activity attempt that runs it
