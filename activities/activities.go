@@ -44,11 +44,14 @@ type Activities struct {
 	// merging serialises merges in this process: DuckDB has one writing
 	// process, so this is every merge of the warehouse.
 	merging sync.Mutex
+	// wake tells this host's merger that a batch was committed (mergeWake).
+	wakeOnce sync.Once
+	wake     chan struct{}
 	// files caches data-set checksums and serialises their regeneration.
 	files fileCache
 }
 
-// Nudger starts or nudges the nudged MergeOrders run.
+// Nudger starts the merger (the nudged MergeOrders run) if it is not running.
 type Nudger interface {
 	NudgeMerge(ctx context.Context) error
 }

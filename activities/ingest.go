@@ -72,7 +72,6 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 		return res, err
 	}
 	defer reader.Close()
-	var lastNudge time.Time
 	hwm := end // the partition's end offset, as the last fetch reported it
 	partLabel := strconv.Itoa(p.Partition)
 	var deadline time.Time
@@ -123,11 +122,15 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 			res.Conflicts += lr.Conflicts
 			res.Batches++
 			res.NextOffset = next
-			// Fresh events reach PROD in seconds: nudge the merge, at most once a second.
-			if a.Nudger != nil && lr.Inserted > 0 && time.Since(lastNudge) >= time.Second {
-				lastNudge = time.Now()
-				if err := a.Nudger.NudgeMerge(context.WithoutCancel(ctx)); err != nil {
-					log.Warn("merge nudge failed (the schedule will merge)", "error", err)
+			// Fresh events reach PROD in seconds: wake the merger if it runs
+			// here, and make sure it runs (the nudger sends at most one
+			// signal per NudgeInterval per process).
+			if lr.Inserted > 0 {
+				a.wakeMerger()
+				if a.Nudger != nil {
+					if err := a.Nudger.NudgeMerge(context.WithoutCancel(ctx)); err != nil {
+						log.Warn("merge nudge failed (the schedule will merge)", "error", err)
+					}
 				}
 			}
 			// Lag for standard tools; the warehouse stays the source of truth.

@@ -16,6 +16,12 @@ import (
 func (a *Activities) MergeRawToProd(ctx context.Context, _ params.MergeOrdersInput) (params.MergeOrdersResult, error) {
 	stop := heartbeatEvery(ctx, 2*time.Second)
 	defer stop()
+	return a.merge(ctx)
+}
+
+// merge runs one MergeOrders of the warehouse, serialised in this process,
+// and records its metrics.
+func (a *Activities) merge(ctx context.Context) (params.MergeOrdersResult, error) {
 	a.merging.Lock()
 	defer a.merging.Unlock()
 	began := time.Now()
@@ -34,6 +40,82 @@ func (a *Activities) MergeRawToProd(ctx context.Context, _ params.MergeOrdersInp
 	}
 	activity.GetLogger(ctx).Info("merge done", "source_events", res.SourceEvents, "inserted", res.Inserted, "updated", res.Updated, "unchanged", res.Unchanged, "nothing_new", res.NothingNew)
 	return res, nil
+}
+
+// MergeUntilIdle is the merger's one activity: it merges whenever RAW has
+// events not merged yet, polling the warehouse every in.Poll (a batch
+// committed on this host wakes it at once), and returns after in.Idle
+// without new events, or at in.MaxRun. Merges and polls add no history
+// events: the cost of a steady stream to Temporal is this activity's
+// start and end, not a workflow per merge.
+//
+// The heartbeat carries the result so far; a retried attempt starts from
+// it, so the run's totals count each merge once.
+func (a *Activities) MergeUntilIdle(ctx context.Context, in params.MergeUntilIdleInput) (params.MergeUntilIdleResult, error) {
+	poll, idle, maxRun := in.Poll.D(), in.Idle.D(), in.MaxRun.D()
+	if poll <= 0 {
+		poll = params.MergerPoll
+	}
+	if idle <= 0 {
+		idle = params.MergerIdle
+	}
+	if maxRun <= 0 {
+		maxRun = params.MergerMaxRun
+	}
+	var total params.MergeUntilIdleResult
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &total) // best effort: totals only
+	}
+	began, lastNew := time.Now(), time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return total, ctx.Err()
+		case <-a.mergeWake():
+		case <-timer.C:
+		}
+		has, err := a.WH.HasUnmerged(ctx)
+		if err != nil {
+			return total, classify(err)
+		}
+		if has {
+			stop := heartbeatEvery(ctx, 2*time.Second, total)
+			res, err := a.merge(ctx)
+			stop()
+			if err != nil {
+				return total, err
+			}
+			total.Add(res)
+			lastNew = time.Now()
+		}
+		switch {
+		case !has && time.Since(lastNew) >= idle:
+			total.Idle = true
+			return total, nil
+		case time.Since(began) >= maxRun:
+			return total, nil
+		}
+		activity.RecordHeartbeat(ctx, total)
+		// Look again at the poll, or sooner when the idle or run limit falls due.
+		timer.Reset(max(0, min(poll, idle-time.Since(lastNew), maxRun-time.Since(began))))
+	}
+}
+
+// mergeWake is how LoadPartition wakes this host's merger after a commit
+// (wakeMerger, never blocking); MergeUntilIdle receives from it.
+func (a *Activities) mergeWake() chan struct{} {
+	a.wakeOnce.Do(func() { a.wake = make(chan struct{}, 1) })
+	return a.wake
+}
+
+// wakeMerger wakes this host's merger, if it runs here, without waiting.
+func (a *Activities) wakeMerger() {
+	select {
+	case a.mergeWake() <- struct{}{}:
+	default:
+	}
 }
 
 // heartbeatEvery records a heartbeat every interval until stop is called: for

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -131,7 +132,7 @@ func run() error {
 		Settings: activities.Settings{
 			Topic: cfg.KafkaTopic, Group: cfg.KafkaGroup, DataDir: cfg.DataDir, ReportsDir: cfg.ReportsDir,
 		},
-		Nudger:  mergeNudger{tc},
+		Nudger:  &mergeNudger{c: tc, interval: params.NudgeInterval},
 		Metrics: m,
 	})
 
@@ -150,16 +151,19 @@ func run() error {
 	mux := http.NewServeMux()
 	mux.Handle("/", dash.Handler())
 	mux.Handle("GET /metrics", m.Handler())
-	// Profiles for operators; HTTP_ADDR binds to loopback by default.
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("HTTP server stopped", zap.Error(err))
 		}
 	}()
+	if cfg.DebugAddr != "" {
+		dbg, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer dbg.Close()
+	}
 	log.Info("worker started", zap.String("task_queue", names.TaskQueue), zap.String("warehouse", wh.Dialect()),
 		zap.String("dashboard", "http://"+ln.Addr().String()), zap.String("kafka", cfg.KafkaBootstrap), zap.String("topic", cfg.KafkaTopic))
 
@@ -174,14 +178,56 @@ func run() error {
 	return srv.Shutdown(sctx)
 }
 
-// mergeNudger signals-with-start the one nudged MergeOrders run.
-type mergeNudger struct{ c client.Client }
+// serveDebug serves Go's profiles on their own listener (DEBUG_ADDR), never
+// on the dashboard's: heap and goroutine dumps hold connection strings.
+func serveDebug(addr string, log *zap.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("DEBUG_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("debug server stopped", zap.Error(err))
+		}
+	}()
+	log.Info("profiles served", zap.String("debug", "http://"+ln.Addr().String()+"/debug/pprof/"))
+	return srv, nil
+}
 
-func (n mergeNudger) NudgeMerge(ctx context.Context) error {
+// mergeNudger signals-with-start the merger (the nudged MergeOrders run), at
+// most once per interval from this process: a running merger polls the
+// warehouse and needs no nudge, so nudges only start it, and every signal is
+// a billed history event.
+type mergeNudger struct {
+	c        client.Client
+	interval time.Duration
+	mu       sync.Mutex
+	last     time.Time
+}
+
+func (n *mergeNudger) NudgeMerge(ctx context.Context) error {
+	n.mu.Lock()
+	prev := n.last
+	if !prev.IsZero() && time.Since(prev) < n.interval {
+		n.mu.Unlock()
+		return nil
+	}
+	n.last = time.Now() // claimed: other partitions skip while this one signals
+	n.mu.Unlock()
 	_, err := n.c.SignalWithStartWorkflow(ctx, names.NudgedMergeID, names.SignalNudge, nil,
 		client.StartWorkflowOptions{ID: names.NudgedMergeID, TaskQueue: names.TaskQueue},
 		names.MergeOrders, params.MergeOrdersInput{Nudged: true})
 	if err != nil {
+		n.mu.Lock()
+		n.last = prev // the next commit tries again
+		n.mu.Unlock()
 		return fmt.Errorf("nudge %s: %w", names.NudgedMergeID, err)
 	}
 	return nil

@@ -24,6 +24,10 @@ type Config struct {
 	DataDir        string // DATA_DIR: seed CSVs live in DATA_DIR/seed
 	ReportsDir     string // REPORTS_DIR
 	HTTPAddr       string // HTTP_ADDR: dashboard, /metrics, /healthz
+	// DebugAddr (DEBUG_ADDR) serves /debug/pprof/ when set, apart from the
+	// dashboard: heap and goroutine dumps hold connection strings. Off by
+	// default; a value without a host (":6060") binds to 127.0.0.1.
+	DebugAddr string
 	TemporalUIURL  string // TEMPORAL_UI_URL: for links from the dashboard
 	LogFormat      string // LOG_FORMAT: console | json
 	LogLevel       string // LOG_LEVEL
@@ -82,6 +86,7 @@ func Load(env Lookup) (Config, error) {
 		DataDir:        get("DATA_DIR", "data"),
 		ReportsDir:     get("REPORTS_DIR", "reports"),
 		HTTPAddr:       get("HTTP_ADDR", "127.0.0.1:8080"),
+		DebugAddr:      get("DEBUG_ADDR", ""),
 		TemporalUIURL:  strings.TrimRight(get("TEMPORAL_UI_URL", "http://localhost:8233"), "/"),
 		LogFormat:      strings.ToLower(get("LOG_FORMAT", "console")),
 		LogLevel:       get("LOG_LEVEL", "info"),
@@ -124,6 +129,18 @@ func Load(env Lookup) (Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return c, &Error{Var: "HTTP_ADDR", Value: c.HTTPAddr, Want: "want host:port such as 127.0.0.1:8080"}
+	}
+	if c.DebugAddr != "" {
+		host, port, err := net.SplitHostPort(c.DebugAddr)
+		if err != nil || port == "" {
+			return c, &Error{Var: "DEBUG_ADDR", Value: c.DebugAddr, Want: "want host:port such as 127.0.0.1:6060, or unset to serve no profiles"}
+		}
+		if host == "" {
+			c.DebugAddr = net.JoinHostPort("127.0.0.1", port)
+		}
+		if c.DebugAddr == c.HTTPAddr {
+			return c, &Error{Var: "DEBUG_ADDR", Value: c.DebugAddr, Want: "want an address other than HTTP_ADDR's"}
+		}
 	}
 	if c.LogFormat != "console" && c.LogFormat != "json" {
 		return c, &Error{Var: "LOG_FORMAT", Value: c.LogFormat, Want: "want console or json"}

@@ -24,6 +24,20 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// Profiles are off unless DEBUG_ADDR is set, loopback unless a host is
+// named, and never on the dashboard's address.
+func TestDebugAddr(t *testing.T) {
+	for _, c := range []struct{ in, want string }{{"", ""}, {":6060", "127.0.0.1:6060"}, {"0.0.0.0:6060", "0.0.0.0:6060"}} {
+		got, err := Load(env("DEBUG_ADDR", c.in))
+		if err != nil || got.DebugAddr != c.want {
+			t.Errorf("DEBUG_ADDR=%q: %q, %v; want %q", c.in, got.DebugAddr, err, c.want)
+		}
+	}
+	if _, err := Load(env("DEBUG_ADDR", "127.0.0.1:8080")); err == nil || !strings.Contains(err.Error(), "HTTP_ADDR") {
+		t.Errorf("DEBUG_ADDR equal to HTTP_ADDR: %v", err)
+	}
+}
+
 func TestBadValuesNameTheVariable(t *testing.T) {
 	for name, e := range map[string]Lookup{
 		"WAREHOUSE":               env("WAREHOUSE", "oracle"),
@@ -33,6 +47,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"LOG_FORMAT":              env("LOG_FORMAT", "xml"),
 		"KAFKA_PARTITIONS":        env("KAFKA_PARTITIONS", "0"),
 		"HTTP_ADDR":               env("HTTP_ADDR", "8080"),
+		"DEBUG_ADDR":              env("DEBUG_ADDR", "6060"),
 		"SNOW_DATABASE":           snow("SNOW_DATABASE", "DB; DROP DATABASE PROD"),
 		"SNOW_WAREHOUSE":          snow("SNOW_WAREHOUSE", "WH\"X"),
 		"SNOW_SCHEMA":             snow("SNOW_SCHEMA", "RAW.X"),

@@ -6,7 +6,9 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/hex"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/youmark/pkcs8"
 
 	"github.com/dropflow/dropflow/internal/snowemu"
 	"github.com/dropflow/dropflow/internal/warehouse"
@@ -29,8 +33,11 @@ func withEmulator(t *testing.T, s *stack, keyPair bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Credentials unique to this run, so that the log scan (noSecretsLogged)
+	// cannot match anything else.
+	password, passphrase := "pw-"+randomHex(t), "pp-"+randomHex(t)
 	emu, err := snowemu.Start(snowemu.Options{Dir: filepath.Join(s.dir, "snowemu"), Account: "local",
-		Users: []snowemu.User{{Name: "dropflow", Password: "e2e-secret", Key: &key.PublicKey}}})
+		Users: []snowemu.User{{Name: "dropflow", Password: password, Key: &key.PublicKey}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,17 +47,25 @@ func withEmulator(t *testing.T, s *stack, keyPair bool) {
 	s.whEnv = []string{"WAREHOUSE=snowflake", "SNOW_ACCOUNT=local", "SNOW_USER=dropflow", "SNOW_HOST=127.0.0.1",
 		"SNOW_PORT=" + strconv.Itoa(emu.Port()), "SNOW_PROTOCOL=http"}
 	if keyPair {
-		der, _ := x509.MarshalPKCS8PrivateKey(key)
-		path := filepath.Join(s.dir, "dropflow.p8")
-		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		// An encrypted PKCS#8 key, as Snowflake's key-pair guide makes.
+		der, err := pkcs8.MarshalPrivateKey(key, []byte(passphrase), nil)
+		if err != nil {
 			t.Fatal(err)
 		}
-		o.PrivateKeyPath = path
+		path := filepath.Join(s.dir, "dropflow.p8")
+		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: der})
+		if err := os.WriteFile(path, pemBytes, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		o.PrivateKeyPath, o.PrivateKeyPassphrase = path, passphrase
+		plain, _ := x509.MarshalPKCS8PrivateKey(key)
+		s.secrets = append(s.secrets, passphrase, pemBody(pemBytes), pemBody(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: plain})))
 		// This run also loads RAW through PUT + COPY INTO; the password run inline.
-		s.whEnv = append(s.whEnv, "SNOW_PRIVATE_KEY_PATH="+path, "SNOW_PASSWORD=", "SNOW_STAGE_THRESHOLD=100")
+		s.whEnv = append(s.whEnv, "SNOW_PRIVATE_KEY_PATH="+path, "SNOW_PRIVATE_KEY_PASSPHRASE="+passphrase, "SNOW_PASSWORD=", "SNOW_STAGE_THRESHOLD=100")
 	} else {
-		o.Password = "e2e-secret"
-		s.whEnv = append(s.whEnv, "SNOW_PASSWORD=e2e-secret", "SNOW_PRIVATE_KEY_PATH=")
+		o.Password = password
+		s.secrets = append(s.secrets, password)
+		s.whEnv = append(s.whEnv, "SNOW_PASSWORD="+password, "SNOW_PRIVATE_KEY_PATH=")
 	}
 	s.openWH = func() warehouse.Warehouse {
 		wh, err := warehouse.OpenSnowflake(context.Background(), o)
@@ -67,6 +82,7 @@ func TestPipelineOnSnowflakeEmulatorPassword(t *testing.T) {
 	s := newStack(t)
 	withEmulator(t, s, false)
 	runPipeline(t, s)
+	defer noSecretsLogged(t, s)
 
 	// Every statement carried Dropflow's query tag, naming workflow and activity.
 	wh := s.openWH()
@@ -115,6 +131,78 @@ func TestPipelineOnSnowflakeEmulatorPassword(t *testing.T) {
 	}
 }
 
+func randomHex(t *testing.T) string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// pemBody is a PEM block's base64 body on one line.
+func pemBody(b []byte) string {
+	var body []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if !strings.HasPrefix(l, "-----") {
+			body = append(body, l)
+		}
+	}
+	return strings.Join(body, "")
+}
+
+// noSecretsLogged scans every log the run wrote (worker, Temporal, emulator)
+// and every starter output for the run's credentials: the password, the
+// passphrase, and the key's PEM body or any 64-character line of it.
+func noSecretsLogged(t *testing.T, s *stack) {
+	t.Helper()
+	if len(s.secrets) == 0 {
+		t.Fatal("no secrets to scan for")
+	}
+	var needles []string
+	for _, sec := range s.secrets {
+		needles = append(needles, sec)
+		for i := 0; i+64 <= len(sec) && len(sec) > 64; i += 64 {
+			needles = append(needles, sec[i:i+64])
+		}
+	}
+	find := func(text string) (found []string) {
+		for _, n := range needles {
+			if strings.Contains(text, n) {
+				found = append(found, n)
+			}
+		}
+		return found
+	}
+	scan := func(what, text string) {
+		for _, n := range find(text) {
+			t.Errorf("%s holds a credential (%.6s…)", what, n)
+		}
+	}
+	// The scan must find a planted secret, in a log line as the worker writes them.
+	if len(find(`{"level":"info","msg":"connect","dsn":"dropflow:`+s.secrets[0]+`@local"}`)) == 0 {
+		t.Fatal("the secret scan does not find a planted secret")
+	}
+	files := 0
+	_ = filepath.WalkDir(s.dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".log") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files++
+		scan(path, string(b))
+		return nil
+	})
+	for i, out := range s.starterOut {
+		scan(fmt.Sprintf("starter output %d", i), out)
+	}
+	if files < 2 || len(s.starterOut) < 2 {
+		t.Fatalf("scanned %d log files and %d starter outputs: the run wrote fewer than expected", files, len(s.starterOut))
+	}
+}
+
 // TestWrongSnowflakePasswordIsOneLine: the worker refuses to start with one
 // line naming account and user, never the password.
 func TestWrongSnowflakePasswordIsOneLine(t *testing.T) {
@@ -145,6 +233,7 @@ func TestPipelineOnSnowflakeEmulatorKeyPair(t *testing.T) {
 	s := newStack(t)
 	withEmulator(t, s, true)
 	runPipeline(t, s)
+	defer noSecretsLogged(t, s)
 	wh := s.openWH()
 	defer wh.Close()
 	var staged int64

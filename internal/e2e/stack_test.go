@@ -79,6 +79,10 @@ type stack struct {
 	// (WAREHOUSE=snowflake, SNOW_*); openWH opens it for assertions.
 	whEnv  []string
 	openWH func() warehouse.Warehouse
+	// secrets are credentials no log line may hold; starterOut collects
+	// every starter output for that scan.
+	secrets    []string
+	starterOut []string
 }
 
 func newStack(t *testing.T) *stack {
@@ -202,6 +206,7 @@ func (s *stack) starter(args ...string) (string, int) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
+	s.starterOut = append(s.starterOut, out.String())
 	if ee, ok := err.(*exec.ExitError); ok {
 		return out.String(), ee.ExitCode()
 	}

@@ -533,7 +533,7 @@ type MergeOrdersResult struct {
 	LagSample []float64 `json:"-"`
 }
 
-// Add folds another merge into the totals.
+// Add folds another merge result (one merge, or several folded already) into the totals.
 func (r *MergeOrdersResult) Add(o MergeOrdersResult) {
 	r.SourceEvents += o.SourceEvents
 	r.Inserted += o.Inserted
@@ -541,7 +541,44 @@ func (r *MergeOrdersResult) Add(o MergeOrdersResult) {
 	r.Unchanged += o.Unchanged
 	// Nothing new only if every merge folded in found nothing.
 	r.NothingNew = (r.Merges == 0 || r.NothingNew) && o.NothingNew
-	r.Merges++
+	r.DelegatedToTask = r.DelegatedToTask || o.DelegatedToTask
+	r.Merges += max(1, o.Merges)
+}
+
+// Merger bounds: the nudged MergeOrders run (the merger) runs one
+// MergeUntilIdle activity at a time and continues as new before its history
+// passes MergerHistoryBound events.
+const (
+	// MergerPoll is how often the merger asks the warehouse whether RAW has
+	// events not merged yet (a commit on the merger's own host wakes it at once).
+	MergerPoll = 500 * time.Millisecond
+	// MergerIdle ends the merger after this long without new RAW events; the
+	// next nudge starts it again.
+	MergerIdle = time.Minute
+	// MergerMaxRun bounds one MergeUntilIdle activity; the merger then
+	// continues as new.
+	MergerMaxRun = 10 * time.Minute
+	// MergerHistoryBound: at or above this many history events (nudges
+	// while it runs), the merger continues as new.
+	MergerHistoryBound = 500
+	// NudgeInterval is the least time between two nudges from one worker
+	// process: a running merger needs no nudge, one is only to start it.
+	NudgeInterval = 10 * time.Second
+)
+
+// MergeUntilIdleInput is the input of the merger's activity; zero fields take
+// the Merger* defaults.
+type MergeUntilIdleInput struct {
+	Poll   Duration `json:"poll,omitempty"`
+	Idle   Duration `json:"idle,omitempty"`
+	MaxRun Duration `json:"max_run,omitempty"`
+}
+
+// MergeUntilIdleResult folds the merges of one MergeUntilIdle activity.
+type MergeUntilIdleResult struct {
+	MergeOrdersResult
+	// Idle is true when it ended for lack of new events (not at MaxRun).
+	Idle bool `json:"idle"`
 }
 
 // ------------------------------------------------------------ ValidatePipeline

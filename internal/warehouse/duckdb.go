@@ -494,6 +494,19 @@ ORDER BY 1, 2`)
 	return out, rows.Err()
 }
 
+// HasUnmerged reports whether a partition's loaded offset is past its merge
+// watermark (see mergeWindow: the watermark passes offsets without RAW rows).
+func (d *DuckDB) HasUnmerged(ctx context.Context) (bool, error) {
+	var has bool
+	err := d.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1
+FROM ops.kafka_offsets o LEFT JOIN ops.merge_watermark w ON w.topic = o.topic AND w."partition" = o."partition"
+WHERE o.next_offset > COALESCE(w.merged_offset, 0))`).Scan(&has)
+	if err != nil {
+		return false, fmt.Errorf("warehouse: read merge positions: %w", err)
+	}
+	return has, nil
+}
+
 // maxWindows returns control after this many windows even if events keep
 // arriving; the next merge continues from the watermark.
 const maxWindows = 50
@@ -577,12 +590,6 @@ WHEN NOT MATCHED THEN INSERT (order_id, customer_id, product_id, quantity, unit_
 				started, started); err != nil {
 				return fmt.Errorf("warehouse: merge into prod.orders: %w", err)
 			}
-			for _, w := range advance {
-				if _, err := conn.ExecContext(ctx, `INSERT INTO ops.merge_watermark VALUES (?, ?, ?, ?)
-ON CONFLICT (topic, "partition") DO UPDATE SET merged_offset = excluded.merged_offset, updated_at = excluded.updated_at`, w.topic, w.partition, w.to, started); err != nil {
-					return fmt.Errorf("warehouse: advance merge watermark: %w", err)
-				}
-			}
 			if err := sampleLags(ctx, conn, started, &res); err != nil {
 				return err
 			}
@@ -592,6 +599,14 @@ ON CONFLICT (topic, "partition") DO UPDATE SET merged_offset = excluded.merged_o
 		}
 		if _, err := conn.ExecContext(ctx, `DROP TABLE merge_source`); err != nil {
 			return fmt.Errorf("warehouse: drop merge_source: %w", err)
+		}
+		// Offsets whose records were all duplicates or rejects hold no RAW
+		// rows: the watermark passes them too, so HasUnmerged stays exact.
+		for _, w := range advance {
+			if _, err := conn.ExecContext(ctx, `INSERT INTO ops.merge_watermark VALUES (?, ?, ?, ?)
+ON CONFLICT (topic, "partition") DO UPDATE SET merged_offset = excluded.merged_offset, updated_at = excluded.updated_at`, w.topic, w.partition, w.to, started); err != nil {
+				return fmt.Errorf("warehouse: advance merge watermark: %w", err)
+			}
 		}
 		if res.NothingNew && !recordEmpty {
 			return nil

@@ -710,6 +710,19 @@ func (s *Snowflake) loadSeed(ctx context.Context, csvPath string, l seedLoad) (i
 // MergeOrders merges the stream's new events into PROD.orders: one
 // transaction reads the stream into a temporary table (which moves the
 // stream's offset at commit), classifies, MERGEs and records the run.
+// HasUnmerged asks the stream (SYSTEM$STREAM_HAS_DATA, a metadata read that
+// scans no table). With the native task merging, MergeOrders has nothing to do.
+func (s *Snowflake) HasUnmerged(ctx context.Context) (bool, error) {
+	if s.o.MergeDriver == MergeDriverTask {
+		return false, nil
+	}
+	var has bool
+	if err := s.queryRow(ctx, s.db, snowMergeHasData, []any{&has}); err != nil {
+		return false, err
+	}
+	return has, nil
+}
+
 func (s *Snowflake) MergeOrders(ctx context.Context) (params.MergeOrdersResult, error) {
 	if s.o.MergeDriver == MergeDriverTask {
 		// The native task owns the stream; a second consumer would split it.

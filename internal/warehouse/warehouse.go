@@ -107,6 +107,9 @@ type Warehouse interface {
 	CurrentDataset(ctx context.Context) (params.Dataset, bool, error)
 	// MergeOrders merges the RAW events not merged yet into PROD.orders.
 	MergeOrders(ctx context.Context) (params.MergeOrdersResult, error)
+	// HasUnmerged reports whether RAW holds events MergeOrders has not merged
+	// yet: a cheap read the merger polls, which records nothing.
+	HasUnmerged(ctx context.Context) (bool, error)
 	// RecordValidation stores a validation report in OPS.validation_runs.
 	RecordValidation(ctx context.Context, r params.ValidationReport, report []byte) error
 	// RecordPipelineRun stores a finished pipeline in OPS.pipeline_runs.

@@ -1,0 +1,94 @@
+package activities
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/dropflow/dropflow/internal/kafka"
+	"github.com/dropflow/dropflow/internal/params"
+)
+
+// MergeUntilIdle merges what ingest committed, is woken at once by a commit
+// on its host (no poll in between), and ends idle or at MaxRun.
+func TestMergeUntilIdleMergesAndEndsIdle(t *testing.T) {
+	f := newFixture(t, 1)
+	prod := f.kc.NewProducer(topic)
+	defer prod.Close()
+	var msgs []kafka.Message
+	for id := int64(1); id <= 50; id++ {
+		msgs = append(msgs, goodEvent(t, id))
+	}
+	if err := prod.Send(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	f.loadAll(t)
+
+	// A poll far longer than the run: only the wake from the second load
+	// below can make the merger see those events before it ends idle.
+	done := make(chan params.MergeUntilIdleResult, 1)
+	errs := make(chan error, 1)
+	go func() {
+		v, err := f.env.ExecuteActivity(f.a.MergeUntilIdle, params.MergeUntilIdleInput{Poll: params.Duration(time.Hour), Idle: params.Duration(3 * time.Second), MaxRun: params.Duration(time.Minute)})
+		if err != nil {
+			errs <- err
+			return
+		}
+		var r params.MergeUntilIdleResult
+		if err := v.Get(&r); err != nil {
+			errs <- err
+			return
+		}
+		done <- r
+	}()
+	waitFor := func(cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if cond() {
+				return
+			}
+		}
+		t.Fatal("timed out")
+	}
+	waitFor(func() bool { return f.count(t, "SELECT count(*) FROM prod.orders") == 50 })
+	msgs = msgs[:0]
+	for id := int64(51); id <= 60; id++ {
+		msgs = append(msgs, goodEvent(t, id))
+	}
+	if err := prod.Send(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	f.loadAll(t) // commits, then wakes the merger
+	// Without the wake the merger would look again only when Idle falls due
+	// (3 s after its last merge); woken, it merges within milliseconds.
+	loaded := time.Now()
+	for f.count(t, "SELECT count(*) FROM prod.orders") != 60 {
+		if time.Since(loaded) > 1500*time.Millisecond {
+			t.Fatal("the commit did not wake the merger: PROD lacks the new events 1.5 s later")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var r params.MergeUntilIdleResult
+	select {
+	case r = <-done:
+	case err := <-errs:
+		t.Fatal(err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("MergeUntilIdle did not end idle")
+	}
+	if !r.Idle || r.Inserted != 60 || r.Merges < 2 {
+		t.Fatalf("merger result %+v: want idle, 60 inserted over at least 2 merges", r)
+	}
+	if n := f.count(t, "SELECT count(*) FROM prod.orders"); n != 60 {
+		t.Fatalf("PROD has %d orders, want 60", n)
+	}
+
+	// With events arriving faster than Idle, MaxRun ends it (not idle).
+	v, err := f.env.ExecuteActivity(f.a.MergeUntilIdle, params.MergeUntilIdleInput{Poll: params.Duration(10 * time.Millisecond), Idle: params.Duration(time.Hour), MaxRun: params.Duration(300 * time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Get(&r); err != nil || r.Idle {
+		t.Fatalf("at MaxRun: %+v %v, want not idle", r, err)
+	}
+}
