@@ -27,11 +27,11 @@ type Config struct {
 	// DebugAddr (DEBUG_ADDR) serves /debug/pprof/ when set, apart from the
 	// dashboard: heap and goroutine dumps hold connection strings. Off by
 	// default; a value without a host (":6060") binds to 127.0.0.1.
-	DebugAddr string
-	TemporalUIURL  string // TEMPORAL_UI_URL: for links from the dashboard
-	LogFormat      string // LOG_FORMAT: console | json
-	LogLevel       string // LOG_LEVEL
-	Snowflake      Snowflake
+	DebugAddr     string
+	TemporalUIURL string // TEMPORAL_UI_URL: for links from the dashboard
+	LogFormat     string // LOG_FORMAT: console | json
+	LogLevel      string // LOG_LEVEL
+	Snowflake     Snowflake
 }
 
 // Snowflake holds the SNOW_* variables.
