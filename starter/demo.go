@@ -228,3 +228,27 @@ func cmdSnowflakeEmulator(ctx context.Context, args []string, out io.Writer) err
 	<-ctx.Done()
 	return nil
 }
+
+// cmdKafkaBroker serves the demo's Kafka-protocol broker alone, as its own
+// process: the chaos tests SIGKILL and restart it on the same log.
+func cmdKafkaBroker(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("kafka-broker", flag.ContinueOnError)
+	dir := fs.String("dir", "data/kafka", "directory of its log (kept across restarts)")
+	port := fs.Int("port", demoBroker, "TCP port on 127.0.0.1")
+	topic := fs.String("topic", "orders_topic", "topic to create when missing")
+	partitions := fs.Int("partitions", 3, "partitions of a topic it creates")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *partitions < 1 {
+		return usageError{fmt.Errorf("--partitions %d: want >= 1", *partitions)}
+	}
+	b, err := devstack.StartBroker(*port, *dir, *topic, int32(*partitions))
+	if err != nil {
+		return fmt.Errorf("%w (is port %d taken?)", err, *port)
+	}
+	defer b.Close()
+	fmt.Fprintf(out, "Kafka-protocol broker on %s (log in %s). A test and demo tool, not Kafka.\n", b.Addr, *dir)
+	<-ctx.Done()
+	return nil
+}

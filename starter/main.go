@@ -44,6 +44,7 @@ Local stack:
   demo            start Temporal, a broker and the worker; run the pipeline; serve until Ctrl-C
                   (--snowflake-emulator: through gosnowflake against the local Snowflake-protocol server)
   snowflake-emulator  serve the local Snowflake-protocol server (DuckDB underneath) until Ctrl-C
+  kafka-broker        serve the local Kafka-protocol broker (the demo's, log in --dir) until Ctrl-C
   generate        write the seed CSVs locally, without Temporal
   monitor         print the dashboard's figures every 30 s
 
@@ -90,6 +91,8 @@ func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Write
 		err = cmdGenerate(ctx, args, stdout)
 	case "snowflake-emulator":
 		err = cmdSnowflakeEmulator(ctx, args, stdout)
+	case "kafka-broker":
+		err = cmdKafkaBroker(ctx, args, stdout)
 	case "monitor":
 		err = cmdMonitor(ctx, args, stdout)
 	case "-h", "--help", "help":
