@@ -202,6 +202,25 @@ func newChaos(t *testing.T, cfg chaosConfig) *chaos {
 	if !cfg.snowflake {
 		s.duckdb = filepath.Join(c.hosts[0].dir, "data", "warehouse.duckdb")
 	}
+	t.Cleanup(func() { // registered last, so it runs before the processes stop
+		if !t.Failed() {
+			return
+		}
+		logs := []string{c.temporal.logPath, c.broker.logPath}
+		if c.emulator != nil {
+			logs = append(logs, c.emulator.logPath)
+		}
+		for _, h := range c.hosts {
+			logs = append(logs, filepath.Join(h.dir, "worker.log"))
+		}
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			if len(b) > 6000 {
+				b = b[len(b)-6000:]
+			}
+			t.Logf("--- tail of %s:\n%s", l, b)
+		}
+	})
 	return c
 }
 
@@ -424,6 +443,9 @@ func runChaos(t *testing.T, cfg chaosConfig) {
 	produce := execute(t, c.client, "chaos-produce", names.ProduceOrders, params.ProduceOrdersInput{Rate: cfg.rate})
 
 	kinds := cfg.faults
+	if env := os.Getenv("CHAOS_FAULTS"); env != "" { // to rerun one sequence while debugging
+		kinds = strings.Split(env, ",")
+	}
 	if len(kinds) == 0 {
 		rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed))
 		all := []string{"worker", "broker", "temporal"}

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -270,6 +271,7 @@ func (s *Snowflake) tag(ctx context.Context) context.Context {
 func (s *Snowflake) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	rows, err := s.db.QueryContext(s.tag(ctx), q, args...)
 	if err != nil {
+		s.dropIfSessionGone(s.db, err)
 		return nil, snowflakeError("query", err)
 	}
 	return rows, nil
@@ -300,9 +302,29 @@ type execQuerier interface {
 func (s *Snowflake) exec(ctx context.Context, q execQuerier, name string, extra map[string]string, args ...any) (sql.Result, error) {
 	r, err := q.ExecContext(s.tag(ctx), s.stmt(name, extra), args...)
 	if err != nil {
+		s.dropIfSessionGone(q, err)
 		return nil, snowflakeError(name, err)
 	}
 	return r, nil
+}
+
+// dropIfSessionGone discards sessions the server no longer knows (390111:
+// it restarted, or an admin killed them). gosnowflake renews expired tokens
+// but keeps such a session in the pool, and every retry would fail on it:
+// the connection in hand is marked bad and the idle ones are closed, so the
+// next statement logs in anew.
+func (s *Snowflake) dropIfSessionGone(q execQuerier, err error) {
+	var se *gosnowflake.SnowflakeError
+	if !errors.As(err, &se) || se.Number != 390111 {
+		return
+	}
+	if c, ok := q.(*sql.Conn); ok {
+		_ = c.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	s.db.SetMaxIdleConns(0)
+	if !s.noDB.Load() {
+		s.db.SetMaxIdleConns(pooledSessions)
+	}
 }
 
 func (s *Snowflake) queryRow(ctx context.Context, q execQuerier, name string, dst []any, args ...any) error {
@@ -310,6 +332,7 @@ func (s *Snowflake) queryRow(ctx context.Context, q execQuerier, name string, ds
 		if errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
+		s.dropIfSessionGone(q, err)
 		return snowflakeError(name, err)
 	}
 	return nil
@@ -397,7 +420,7 @@ func (s *Snowflake) Migrate(ctx context.Context, dryRun bool) (params.DeploySche
 	// Sessions opened before the database existed have no current database;
 	// drop the idle ones so the next statements log in with it.
 	s.db.SetMaxIdleConns(0)
-	s.db.SetMaxIdleConns(2)
+	s.db.SetMaxIdleConns(pooledSessions)
 	return res, nil
 }
 
@@ -782,6 +805,7 @@ func (s *Snowflake) MergeOrders(ctx context.Context) (params.MergeOrdersResult, 
 func (s *Snowflake) sampleLags(ctx context.Context, conn *sql.Conn, at time.Time, res *params.MergeOrdersResult) error {
 	rows, err := conn.QueryContext(s.tag(ctx), s.stmt(snowMergeLags, nil), at)
 	if err != nil {
+		s.dropIfSessionGone(conn, err)
 		return snowflakeError(snowMergeLags, err)
 	}
 	defer rows.Close()
@@ -871,6 +895,7 @@ func (s *Snowflake) abortEarlierAttempts(ctx context.Context, conn *sql.Conn) er
 	rows, err := conn.QueryContext(s.tag(ctx), s.stmt(snowShowTxns, nil))
 	if err != nil {
 		s.swept.Delete(attempt)
+		s.dropIfSessionGone(conn, err)
 		return snowflakeError(snowShowTxns, err)
 	}
 	cols, err := rows.Columns()
