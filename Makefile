@@ -5,9 +5,15 @@ BIN := $(CURDIR)/bin
 TEMPORAL_CLI_VERSION := v1.5.1
 STATICCHECK_VERSION := v0.8.2
 WORKFLOWCHECK_VERSION := v0.6.0
+GOVULNCHECK_VERSION := v1.9.0
+# The Go vulnerability database, as a module (vuln.go.dev is not reachable here).
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
 export TEMPORAL_CLI := $(BIN)/temporal
+# Go 1.27.3, fetched once from the module proxy: 1.26.8's standard library has
+# advisories Dropflow's code reaches (govulncheck in `make lint`).
+export GOTOOLCHAIN := go1.27.3
 
-.PHONY: all build demo demo-snowflake test test-snowflake test-deps bench lint generate-data docker-up docker-down validate monitor clean
+.PHONY: all build demo demo-snowflake test test-snowflake test-deps bench soak lint generate-data docker-up docker-down validate monitor clean
 
 ## all: build the binaries and the pinned Temporal CLI
 all: build $(BIN)/temporal
@@ -20,7 +26,7 @@ build:
 # The pinned Temporal CLI (Server 1.29.1, UI 2.42.1), built from the module proxy once.
 $(BIN)/temporal:
 	@echo "building Temporal CLI $(TEMPORAL_CLI_VERSION) into bin/ (first time only, about 3 minutes)"
-	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+	GOTOOLCHAIN=local GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 
 ## demo: start Temporal, a broker and the worker; run the pipeline; serve until Ctrl-C
 demo: build $(BIN)/temporal
@@ -64,12 +70,27 @@ bench: $(BIN)/temporal
 	@echo "Snowflake load paths through gosnowflake against the local emulator (client side and round trips, not Snowflake's server time):"
 	@$(GO) test -run '^$$' -bench BenchmarkSnowflakeLoadPaths -benchtime 3x ./internal/snowemu/ 2>/dev/null | grep '^Benchmark'
 
-## lint: gofmt, go vet, staticcheck, Temporal's workflowcheck
-lint:
+## lint: gofmt, go vet, staticcheck, Temporal's workflowcheck, govulncheck (fails on any
+## vulnerable symbol Dropflow calls, except those .govulncheck-allow explains)
+lint: $(BIN)/vulndb/index/db.json
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION) ./workflows/...
+	set -o pipefail; $(GO) run golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION) -db file://$(BIN)/vulndb -format json ./... | $(GO) run ./internal/cmd/vulngate .govulncheck-allow
+
+# The vulnerability database in govulncheck's file layout, indexed from the
+# vulndb module's OSV files (about a minute, once).
+$(BIN)/vulndb/index/db.json:
+	@echo "indexing the Go vulnerability database $(VULNDB_VERSION) into bin/vulndb"
+	@dir=$$(cd /tmp && $(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'); \
+	  test -d "$$dir/data/osv" || { echo "vulndb module has no data/osv"; exit 1; }; \
+	  rm -rf $(BIN)/vulndb; $(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) -vulns "$$dir/data/osv" -out $(BIN)/vulndb
+
+## soak: the chaos test at length, not in CI: 20 random SIGKILLs (worker, broker, Temporal)
+## over a 1M-event run (CHAOS_WAREHOUSE=snowflake adds the warehouse; CHAOS_SEED repeats a run)
+soak: $(BIN)/temporal
+	CHAOS_SOAK=1 $(GO) test -count=1 -timeout 70m -run '^TestChaosSoak$$' -v ./internal/e2e/ | grep -E 'chaos_test|^(---|ok|FAIL)'
 
 ## generate-data: write data/seed/{customers,inventory,orders}.csv locally (no Temporal needed)
 generate-data: build

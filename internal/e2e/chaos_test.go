@@ -320,6 +320,9 @@ func (c *chaos) inject(ctx context.Context, kind string) fault {
 	case "worker":
 		victim.worker.Kill()
 		victim.worker = nil
+		// Read again now: what the producer acknowledged up to its death
+		// is not progress after it.
+		f.endAtKill, f.grpAtKill = c.totals(ctx)
 		c.startHost(victim)
 	case "broker":
 		c.broker.kill()

@@ -50,7 +50,7 @@ func (s *stack) countRuns(ctx context.Context, query string) int64 {
 // UNSPECIFIED when no workflow has that ID.
 func (s *stack) workflowStatus(ctx context.Context, id string) (enums.WorkflowExecutionStatus, string) {
 	s.t.Helper()
-	d, err := s.client.DescribeWorkflowExecution(ctx, id, "")
+	d, err := s.client.DescribeWorkflow(ctx, id, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return enums.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED, ""
@@ -58,7 +58,8 @@ func (s *stack) workflowStatus(ctx context.Context, id string) (enums.WorkflowEx
 	if err != nil {
 		s.t.Fatalf("describe workflow %s: %v", id, err)
 	}
-	return d.WorkflowExecutionInfo.Status, d.WorkflowExecutionInfo.Type.GetName()
+	info := d.RawResponse.GetWorkflowExecutionInfo()
+	return info.GetStatus(), info.GetType().GetName()
 }
 
 // TestSchedulesReplaceCron applies the schedules from the starter, sees them
