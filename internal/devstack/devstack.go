@@ -76,6 +76,9 @@ type TemporalOptions struct {
 	SearchAttributes temporal.SearchAttributes
 	// Logger of the SDK client used while starting; nil = the SDK default.
 	Logger log.Logger
+	// DynamicConfig holds extra server settings ("key=value"), e.g. a low
+	// limit.historyCount.suggestContinueAsNew for tests.
+	DynamicConfig []string
 }
 
 // StartTemporal starts `temporal server start-dev` and waits until it serves.
@@ -92,6 +95,9 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*testsuite.DevServer
 		Stdout:           o.Output,
 		Stderr:           o.Output,
 		ExtraArgs:        []string{"--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"},
+	}
+	for _, kv := range o.DynamicConfig {
+		opts.ExtraArgs = append(opts.ExtraArgs, "--dynamic-config-value", kv)
 	}
 	if o.UIPort != 0 {
 		opts.EnableUI = true

@@ -87,6 +87,13 @@ type stack struct {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
+	return newStackWith(t)
+}
+
+// newStackWith starts a stack whose Temporal server has extra dynamic
+// config ("key=value").
+func newStackWith(t *testing.T, dynamicConfig ...string) *stack {
+	t.Helper()
 	s := &stack{t: t, dir: t.TempDir()}
 	s.workerBin, s.starterBin = binaries(t)
 	cli, err := devstack.TemporalCLI()
@@ -108,7 +115,7 @@ func newStack(t *testing.T) *stack {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{CLIPath: cli, HostPort: s.temporal, Output: logf})
+	srv, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{CLIPath: cli, HostPort: s.temporal, Output: logf, DynamicConfig: dynamicConfig})
 	if err != nil {
 		t.Fatal(err)
 	}

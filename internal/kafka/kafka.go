@@ -57,13 +57,24 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
-// Ping checks that a broker answers a metadata request.
+// Ping checks that a broker answers now, on a connection of its own: the
+// client's metadata is cached and keeps answering after the brokers die.
 func (c *Client) Ping(ctx context.Context) error {
-	_, err := c.c.Metadata(ctx, &kafkago.MetadataRequest{})
-	if err != nil {
-		return &UnreachableError{Brokers: c.brokers, Err: err}
+	var errs []error
+	for _, b := range c.brokers {
+		conn, err := (&kafkago.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", b)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		_, err = conn.ApiVersions()
+		conn.Close()
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", b, err))
 	}
-	return nil
+	return &UnreachableError{Brokers: c.brokers, Err: errors.Join(errs...)}
 }
 
 // ClusterID returns the cluster id the brokers report: the same cluster

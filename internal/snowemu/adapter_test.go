@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,12 +213,10 @@ func TestSnowflakeTaskDriver(t *testing.T) {
 	}
 }
 
-// TestConcurrentMergesMergeOnce: two workers' merges at the same moment
-// (serialised by OPS.MERGE_LOCK) insert every order once between them; a
-// merge that lost the race fails retryably and, retried, finds nothing new.
-func TestConcurrentMergesMergeOnce(t *testing.T) {
-	s := startTest(t)
-	a, b := openAdapter(t, s, warehouse.SnowflakeOptions{}), openAdapter(t, s, warehouse.SnowflakeOptions{})
+// mergeFixture deploys the schema through adapter a and loads 300 new
+// orders, all in the stream.
+func mergeFixture(t *testing.T, a *warehouse.Snowflake) {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := a.Migrate(ctx, false); err != nil {
 		t.Fatal(err)
@@ -232,39 +231,101 @@ func TestConcurrentMergesMergeOnce(t *testing.T) {
 	if _, err := a.LoadBatch(ctx, warehouse.Batch{Topic: "t", Partition: 0, FromOffset: 0, NextOffset: 300, Events: evs}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// permanent reports a warehouse error no retry fixes.
+func permanent(err error) bool {
+	var qe *warehouse.QueryError
+	return !errors.As(err, &qe) || qe.Permanent()
+}
+
+func prodOrders(t *testing.T, wh *warehouse.Snowflake) (rows, distinct int64) {
+	t.Helper()
+	if err := wh.QueryRow(context.Background(), "SELECT count(*), count(DISTINCT order_id) FROM prod.orders").Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	return rows, distinct
+}
+
+// TestConcurrentMergesMergeOnce: two workers' merges (two adapters, so two
+// sessions) released at the same instant both succeed and PROD holds every
+// order once. OPS.MERGE_LOCK serialises them: Snowflake makes the second
+// wait; the emulator aborts it at the lock (000625, retryable), so here it is
+// retried as the activity's retry policy would, and must then succeed.
+func TestConcurrentMergesMergeOnce(t *testing.T) {
+	s := startTest(t)
+	a, b := openAdapter(t, s, warehouse.SnowflakeOptions{}), openAdapter(t, s, warehouse.SnowflakeOptions{})
+	mergeFixture(t, a)
 	type out struct {
 		r   params.MergeOrdersResult
 		err error
 	}
 	results := make(chan out, 2)
+	var ready, start sync.WaitGroup
+	start.Add(1)
 	for _, wh := range []*warehouse.Snowflake{a, b} {
+		ready.Add(1)
 		go func() {
-			r, err := wh.MergeOrders(ctx)
+			ready.Done()
+			start.Wait()
+			r, err := wh.MergeOrders(context.Background())
+			for i := 0; i < 5 && err != nil && !permanent(err); i++ {
+				time.Sleep(100 * time.Millisecond)
+				r, err = wh.MergeOrders(context.Background())
+			}
 			results <- out{r, err}
 		}()
 	}
+	ready.Wait()
+	start.Done() // the barrier: both merges start together
 	var inserted int64
-	outs := []out{<-results, <-results}
-	for _, o := range outs {
+	for range 2 {
+		o := <-results
 		if o.err != nil {
-			var qe *warehouse.QueryError
-			if !errors.As(o.err, &qe) || qe.Permanent() {
-				t.Fatalf("a merge that loses the race must fail retryably: %v", o.err)
-			}
-			r, err := b.MergeOrders(ctx) // the activity's retry
-			if err != nil {
-				t.Fatal(err)
-			}
-			o.r = r
+			t.Fatalf("both merges must succeed: %v", o.err)
+		}
+		if o.r.Updated != 0 {
+			t.Fatalf("a merge updated %d orders that had one version: %+v", o.r.Updated, o.r)
 		}
 		inserted += o.r.Inserted
 	}
-	var rows, distinct int64
-	if err := a.QueryRow(ctx, "SELECT count(*), count(DISTINCT order_id) FROM prod.orders").Scan(&rows, &distinct); err != nil {
-		t.Fatal(err)
+	if rows, distinct := prodOrders(t, a); inserted != 300 || rows != 300 || distinct != 300 {
+		t.Fatalf("inserted %d, PROD %d rows, %d orders; want 300 each", inserted, rows, distinct)
 	}
-	if inserted != 300 || rows != 300 || distinct != 300 {
-		t.Fatalf("inserted %d, PROD %d rows, %d orders", inserted, rows, distinct)
+}
+
+// TestMergeFindingMergeLockHeldFailsRetryably: while another session holds
+// OPS.MERGE_LOCK the emulator aborts a merge at its lock statement (where
+// Snowflake would make it wait): the merge fails retryably, naming that
+// statement, and leaves the stream and PROD as they were; its retry, once
+// the lock is free, merges every order once.
+func TestMergeFindingMergeLockHeldFailsRetryably(t *testing.T) {
+	s := startTest(t)
+	a := openAdapter(t, s, warehouse.SnowflakeOptions{})
+	mergeFixture(t, a)
+	ctx := context.Background()
+	holder := connect(t, s, func(c *gosnowflake.Config) { c.Database, c.Schema = "DROPSHIPPING_DB", "OPS" })
+	exec(t, holder, "BEGIN")
+	exec(t, holder, "UPDATE DROPSHIPPING_DB.OPS.MERGE_LOCK SET LOCKED_AT = ?, LOCKED_BY = 'another worker' WHERE ID = 1", time.Now().UTC())
+	_, err := a.MergeOrders(ctx)
+	var qe *warehouse.QueryError
+	if !errors.As(err, &qe) || qe.Statement != "merge_lock" || qe.Permanent() {
+		t.Fatalf("want a retryable failure of merge_lock, got %v", err)
+	}
+	var has bool
+	if err := a.QueryRow(ctx, "SELECT SYSTEM$STREAM_HAS_DATA('DROPSHIPPING_DB.RAW.ORDERS_STREAM')").Scan(&has); err != nil || !has {
+		t.Fatalf("the failed merge must leave the stream unread: %v %v", has, err)
+	}
+	if rows, _ := prodOrders(t, a); rows != 0 {
+		t.Fatalf("the failed merge left %d PROD rows", rows)
+	}
+	exec(t, holder, "COMMIT")
+	r, err := a.MergeOrders(ctx) // the activity's retry
+	if err != nil || r.Inserted != 300 || r.SourceEvents != 300 {
+		t.Fatalf("retry: %+v %v, want 300 inserted", r, err)
+	}
+	if rows, distinct := prodOrders(t, a); rows != 300 || distinct != 300 {
+		t.Fatalf("PROD %d rows, %d orders; want 300", rows, distinct)
 	}
 }
 

@@ -35,6 +35,10 @@ type DuckDB struct {
 	seen   *bloom.BloomFilter
 
 	window int64 // merge window per partition; mergeWindow unless a test shrinks it
+
+	// beforeCommit, set only by tests, runs inside LoadBatch's transaction
+	// once the batch's rows are written, just before it commits.
+	beforeCommit func(conn *sql.Conn) error
 }
 
 // bloomCapacity sizes the filter; past it the false-positive rate rises and
@@ -285,6 +289,9 @@ func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
 				return err
 			}
 			res.Rejected = int64(len(rejects))
+		}
+		if d.beforeCommit != nil {
+			return d.beforeCommit(conn)
 		}
 		return nil
 	})

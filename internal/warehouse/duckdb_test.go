@@ -2,8 +2,10 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,29 +161,117 @@ func TestLoadBatchExactlyOnce(t *testing.T) {
 	}
 }
 
+// TestLoadBatchRollsBackRowsWithOffset: a batch that fails once its rows
+// are written in the open transaction leaves neither rows, rejects nor its
+// offset behind, and its retry loads it exactly once.
 func TestLoadBatchRollsBackRowsWithOffset(t *testing.T) {
-	d := openTest(t)
+	const n = 3000 // events per batch: more than one Appender chunk (2048 rows)
 	ctx := context.Background()
-	from, _ := d.InitOffset(ctx, "t", 1, 0)
-	// A cancelled context makes the batch fail half way: nothing may stay.
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	_, err := d.LoadBatch(cctx, Batch{Topic: "t", Partition: 1, FromOffset: from, NextOffset: 1, Events: []Event{event(t, 1, 1, "paid", 0)}})
-	if err == nil {
-		t.Fatal("cancelled load must fail")
+	bigBatch := func(t *testing.T) Batch {
+		b := Batch{Topic: "t", Partition: 1, FromOffset: 0, NextOffset: n + 2}
+		for i := 0; i < n; i++ {
+			b.Events = append(b.Events, event(t, int64(i+1), 1, "paid", int64(i)))
+		}
+		b.Rejects = []Reject{{Offset: n, Value: []byte{0xff, '{'}, Reason: "invalid_json", Error: "bad"}, {Offset: n + 1, Value: []byte("{"), Reason: "invalid_json", Error: "bad"}}
+		return b
 	}
-	if n := count(t, d, "SELECT count(*) FROM raw.orders_events"); n != 0 {
-		t.Fatalf("%d rows survived a failed batch", n)
+	nothingStayed := func(t *testing.T, d *DuckDB) {
+		t.Helper()
+		if got := count(t, d, "SELECT count(*) FROM raw.orders_events"); got != 0 {
+			t.Errorf("%d RAW rows survived the failed batch", got)
+		}
+		if got := count(t, d, "SELECT count(*) FROM raw.orders_events_rejected"); got != 0 {
+			t.Errorf("%d rejects survived the failed batch", got)
+		}
+		if next, ok, err := d.Offset(ctx, "t", 1); err != nil || !ok || next != 0 {
+			t.Errorf("offset %d (%v %v) after the failed batch, want 0", next, ok, err)
+		}
 	}
-	if next, _, _ := d.Offset(ctx, "t", 1); next != 0 {
-		t.Fatalf("offset moved to %d on a failed batch", next)
+	loadsOnce := func(t *testing.T, d *DuckDB, b Batch) {
+		t.Helper()
+		res, err := d.LoadBatch(ctx, b)
+		if err != nil || res.Inserted != n || res.Rejected != 2 || res.Duplicates != 0 || res.Conflicts != 0 {
+			t.Fatalf("retry: %+v %v, want %d inserted, 2 rejected, no duplicates", res, err, n)
+		}
+		var rows, ids, rejects int64
+		if err := d.QueryRow(ctx, "SELECT count(*), count(DISTINCT event_id), (SELECT count(*) FROM raw.orders_events_rejected) FROM raw.orders_events").Scan(&rows, &ids, &rejects); err != nil {
+			t.Fatal(err)
+		}
+		if rows != n || ids != n || rejects != 2 {
+			t.Fatalf("after the retry RAW holds %d rows (%d ids) and %d rejects, want %d and 2", rows, ids, rejects, n)
+		}
+		if next, _, err := d.Offset(ctx, "t", 1); err != nil || next != b.NextOffset {
+			t.Fatalf("offset %d %v after the retry, want %d", next, err, b.NextOffset)
+		}
+		// The same batch once more is fenced: loaded exactly once.
+		if _, err := d.LoadBatch(ctx, b); !errors.Is(err, ErrFenced) {
+			t.Fatalf("second retry: want ErrFenced, got %v", err)
+		}
+		if got := count(t, d, "SELECT count(*) FROM raw.orders_events"); got != n {
+			t.Fatalf("RAW holds %d rows after a fenced resend, want %d", got, n)
+		}
 	}
-	res, err := d.LoadBatch(ctx, Batch{Topic: "t", Partition: 1, FromOffset: 0, NextOffset: 2,
-		Events:  []Event{event(t, 1, 1, "paid", 0)},
-		Rejects: []Reject{{Offset: 1, Value: []byte{0xff, '{'}, Reason: "invalid_json", Error: "bad"}}})
-	if err != nil || res.Inserted != 1 || res.Rejected != 1 {
-		t.Fatalf("%+v %v", res, err)
-	}
+
+	t.Run("cancelled_with_the_rows_in_the_transaction", func(t *testing.T) {
+		d := openTest(t)
+		if _, err := d.InitOffset(ctx, "t", 1, 0); err != nil {
+			t.Fatal(err)
+		}
+		b := bigBatch(t)
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		var ran bool
+		var inTx, outside [3]int64
+		const state = `SELECT (SELECT count(*) FROM raw.orders_events), (SELECT count(*) FROM raw.orders_events_rejected),
+  (SELECT next_offset FROM ops.kafka_offsets WHERE topic = 't' AND "partition" = 1)`
+		d.beforeCommit = func(conn *sql.Conn) error {
+			ran = true
+			// The transaction sees every row, reject and the moved offset...
+			if err := conn.QueryRowContext(ctx, state).Scan(&inTx[0], &inTx[1], &inTx[2]); err != nil {
+				return fmt.Errorf("read the open transaction: %w", err)
+			}
+			// ...that no other connection sees yet.
+			if err := d.db.QueryRowContext(ctx, state).Scan(&outside[0], &outside[1], &outside[2]); err != nil {
+				return fmt.Errorf("read outside the transaction: %w", err)
+			}
+			cancel() // the batch's context ends here, before COMMIT
+			return nil
+		}
+		_, err := d.LoadBatch(cctx, b)
+		d.beforeCommit = nil
+		if !ran {
+			t.Fatalf("the batch never reached its commit: %v", err)
+		}
+		if want := [3]int64{n, 2, n + 2}; inTx != want {
+			t.Fatalf("inside the transaction before it failed: rows, rejects, offset = %v, want %v", inTx, want)
+		}
+		if want := [3]int64{0, 0, 0}; outside != want {
+			t.Fatalf("outside the open transaction: %v, want %v", outside, want)
+		}
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "commit") {
+			t.Fatalf("want the commit to fail with context.Canceled, got %v", err)
+		}
+		nothingStayed(t, d)
+		loadsOnce(t, d, b)
+	})
+
+	t.Run("an_event_fails_to_append_after_earlier_ones", func(t *testing.T) {
+		d := openTest(t)
+		if _, err := d.InitOffset(ctx, "t", 1, 0); err != nil {
+			t.Fatal(err)
+		}
+		b := bigBatch(t)
+		good := b.Events[n-1]
+		// The last event's payload is not JSON: its append fails after n-1 succeeded.
+		b.Events[n-1].Payload = []byte(`{"event_id":`)
+		_, err := d.LoadBatch(ctx, b)
+		if err == nil || !strings.Contains(err.Error(), "append to raw.orders_events") {
+			t.Fatalf("want the append of the last event to fail, got %v", err)
+		}
+		nothingStayed(t, d)
+		b.Events[n-1] = good
+		loadsOnce(t, d, b)
+	})
 }
 
 func TestMergeSemantics(t *testing.T) {
