@@ -39,7 +39,7 @@ demo-snowflake: build $(BIN)/temporal
 
 ## test: every test, including the end-to-end pipeline on a real dev server
 test: $(BIN)/temporal test-deps
-	$(GO) test -count=1 -timeout 14m ./...
+	$(GO) test -count=1 -timeout 25m ./...
 	@[ -n "$$SNOW_ACCOUNT" ] || echo "TestPipelineOnSnowflakeAccount: SKIPPED, NOT A PASS (no SNOW_ACCOUNT): see README, Snowflake"
 
 ## test-snowflake: the pipeline against a real Snowflake account (needs SNOW_ACCOUNT, SNOW_USER,

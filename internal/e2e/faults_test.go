@@ -107,9 +107,11 @@ func TestKillWorkerMidDrain(t *testing.T) {
 		t.Fatal("no activity attempt > 1: the kill did not interrupt a loader")
 	}
 	// The retried loaders started from the warehouse's offsets: they loaded
-	// exactly what was not committed at the kill.
-	if ir.Loaded+atKill != events || ir.Duplicates != 0 {
-		t.Fatalf("after the kill the loaders loaded %d new and %d duplicates; %d were committed before: want %d in all, no duplicates", ir.Loaded, ir.Duplicates, atKill, events)
+	// what was not committed at the kill. The group offsets read at the kill
+	// trail the warehouse's by at most the batch each loader had committed
+	// but not yet published (50 records per partition).
+	if uncommitted := events - atKill; ir.Loaded > uncommitted || ir.Loaded < uncommitted-3*50 || ir.Duplicates != 0 {
+		t.Fatalf("after the kill the loaders loaded %d new and %d duplicates; %d were uncommitted at the kill (group offsets)", ir.Loaded, ir.Duplicates, uncommitted)
 	}
 	if resumed > 15*time.Second {
 		t.Fatalf("loading resumed %s after the kill, want <= heartbeat timeout (10 s) + 5 s", resumed)
