@@ -261,6 +261,13 @@ func TestProdVersionBehindRawFailsPastTheGrace(t *testing.T) {
 	expect(t, p.run(now.Add(MergeGrace+time.Minute)), params.StatusFail, "prod_version_behind_raw=FAIL(1)")
 	p.merge()
 	expect(t, p.run(now.Add(MergeGrace+time.Minute)), params.StatusPass)
+
+	// An update to an order first ingested long ago gets the grace too: it
+	// counts from the new version's ingestion.
+	p.sql(`UPDATE raw.orders_events SET ingested_at = ingested_at - INTERVAL 1 HOUR`)
+	p.load(orderEvent(t, 1, 3))
+	expect(t, p.run(time.Now()), params.StatusPass)
+	expect(t, p.run(time.Now().Add(MergeGrace+time.Minute)), params.StatusFail, "prod_version_behind_raw=FAIL(1)")
 }
 
 // prod_null_keys fails on a null order_id, customer_id or product_id (it has no WARN).

@@ -35,8 +35,8 @@ SELECT count(*) FROM prod.orders o LEFT JOIN prod.inventory i ON i.product_id = 
 SELECT count(*) FROM prod.orders WHERE total_amount <> quantity * unit_price;
 
 -- prod_version_behind_raw
-SELECT count(*) FROM prod.orders p JOIN (SELECT order_id, max(event_version) AS v, min(ingested_at) AS first_ingested FROM staging.orders_events_flat GROUP BY order_id) r
-ON r.order_id = p.order_id WHERE p.event_version < r.v AND r.first_ingested < ?;
+SELECT count(*) FROM prod.orders p WHERE EXISTS (SELECT 1 FROM staging.orders_events_flat r
+WHERE r.order_id = p.order_id AND r.event_version > p.event_version AND r.ingested_at < ?);
 
 -- raw_duplicate_event_ids
 SELECT count(*) FROM (SELECT event_id FROM raw.orders_events GROUP BY event_id HAVING count(*) > 1) d;
