@@ -1,5 +1,8 @@
 # Worker and starter image. DuckDB needs cgo, so build and run on glibc.
-FROM golang:1.26-bookworm AS build
+FROM golang:1.27-bookworm AS build
+# go.mod requires 1.27.3 (govulncheck: 1.26.8's standard library); the image
+# keeps GOTOOLCHAIN=local, so name the exact toolchain.
+ENV GOTOOLCHAIN=go1.27.3
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
