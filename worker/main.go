@@ -151,12 +151,7 @@ func run() error {
 	mux := http.NewServeMux()
 	mux.Handle("/", dash.Handler())
 	mux.Handle("GET /metrics", m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("HTTP server stopped", zap.Error(err))
-		}
-	}()
+	srv := serveHTTP(ln, mux, log, "HTTP server")
 	if cfg.DebugAddr != "" {
 		dbg, err := serveDebug(cfg.DebugAddr, log)
 		if err != nil {
@@ -178,6 +173,17 @@ func run() error {
 	return srv.Shutdown(sctx)
 }
 
+// serveHTTP serves h on ln until the server is shut down or closed.
+func serveHTTP(ln net.Listener, h http.Handler, log *zap.Logger, name string) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error(name+" stopped", zap.Error(err))
+		}
+	}()
+	return srv
+}
+
 // serveDebug serves Go's profiles on their own listener (DEBUG_ADDR), never
 // on the dashboard's: heap and goroutine dumps hold connection strings.
 func serveDebug(addr string, log *zap.Logger) (*http.Server, error) {
@@ -191,12 +197,7 @@ func serveDebug(addr string, log *zap.Logger) (*http.Server, error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("debug server stopped", zap.Error(err))
-		}
-	}()
+	srv := serveHTTP(ln, mux, log, "debug server")
 	log.Info("profiles served", zap.String("debug", "http://"+ln.Addr().String()+"/debug/pprof/"))
 	return srv, nil
 }

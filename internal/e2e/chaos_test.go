@@ -232,26 +232,7 @@ func (quietLog) Info(string, ...any)  {}
 func (quietLog) Warn(string, ...any)  {}
 func (quietLog) Error(string, ...any) {}
 
-// totals returns the records in the topic and those ingest committed (the
-// consumer group offsets it publishes); -1 when the broker does not answer.
-func (c *chaos) totals(ctx context.Context) (end, committed int64) {
-	parts := []int{0, 1, 2}
-	for _, p := range parts {
-		_, e, err := c.kc.Bounds(ctx, topic, p)
-		if err != nil {
-			return -1, -1
-		}
-		end += e
-	}
-	offs, err := c.kc.GroupOffsets(ctx, "dropflow-ingest", topic, parts)
-	if err != nil {
-		return -1, -1
-	}
-	for _, p := range parts {
-		committed += max(0, offs[p])
-	}
-	return end, committed
-}
+func (c *chaos) totals(ctx context.Context) (end, committed int64) { return topicTotals(ctx, c.kc) }
 
 func (c *chaos) progress(ctx context.Context) (params.ProduceProgress, bool) {
 	qctx, cancel := context.WithTimeout(ctx, 2*time.Second)

@@ -152,15 +152,8 @@ func TestCLIStopIngest(t *testing.T) {
 		t.Fatalf("ingest --mode follow: %d %s", code, out)
 	}
 	waitFor(t, "the follower to load every event", 45*time.Second, func() bool {
-		offs, err := kc.GroupOffsets(ctx, "dropflow-ingest", topic, []int{0, 1, 2})
-		if err != nil {
-			return false
-		}
-		total := int64(0)
-		for _, o := range offs {
-			total += max(o, 0)
-		}
-		return total == events
+		_, committed := topicTotals(ctx, kc)
+		return committed == events
 	})
 	if st, _ := s.workflowStatus(ctx, id); st != enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		t.Fatalf("follower %s is %s before stop-ingest, want running", id, st)

@@ -65,19 +65,8 @@ func TestUnboundedRunsContinueAsNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the follower to load the stream", time.Minute, func() bool {
-		total := int64(0)
-		for p := 0; p < 3; p++ {
-			_, end, err := kc.Bounds(ctx, topic, p)
-			if err != nil {
-				return false
-			}
-			total += end
-		}
-		offs, err := kc.GroupOffsets(ctx, "dropflow-ingest", topic, []int{0, 1, 2})
-		if err != nil {
-			return false
-		}
-		return offs[0]+offs[1]+offs[2] == total
+		end, committed := topicTotals(ctx, kc)
+		return end > 0 && committed == end
 	})
 	if err := s.client.SignalWorkflow(ctx, "can-follow", "", names.SignalStop, nil); err != nil {
 		t.Fatal(err)

@@ -230,6 +230,28 @@ func (s *stack) temporalCLI(args ...string) (string, error) {
 	return string(out), err
 }
 
+// topicTotals returns the records in the stack's topic (3 partitions) and
+// those ingest committed (the consumer group offsets it publishes); -1, -1
+// when the broker does not answer.
+func topicTotals(ctx context.Context, kc *kafka.Client) (end, committed int64) {
+	parts := []int{0, 1, 2}
+	for _, p := range parts {
+		_, e, err := kc.Bounds(ctx, topic, p)
+		if err != nil {
+			return -1, -1
+		}
+		end += e
+	}
+	offs, err := kc.GroupOffsets(ctx, "dropflow-ingest", topic, parts)
+	if err != nil {
+		return -1, -1
+	}
+	for _, p := range parts {
+		committed += max(0, offs[p])
+	}
+	return end, committed
+}
+
 // event is a valid order_created event for order id.
 func event(t *testing.T, id int64) kafka.Message {
 	t.Helper()
