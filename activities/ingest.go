@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/dropflow/dropflow/internal/events"
-	"github.com/dropflow/dropflow/internal/kafka"
+	"github.com/dropflow/dropflow/internal/ingest"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
@@ -72,56 +72,15 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 		return res, err
 	}
 	defer reader.Close()
-	hwm := end // the partition's end offset, as the last fetch reported it
-	partLabel := strconv.Itoa(p.Partition)
-	var deadline time.Time
+	cfg := ingest.Config{Topic: topic, Partition: p.Partition, From: next, End: end, Follow: p.Follow,
+		Policy: ingest.Policy{Records: p.BatchRecords, Bytes: p.BatchBytes, Wait: p.BatchWait.D()}}
 	if p.Follow && p.MaxDuration > 0 {
-		deadline = time.Now().Add(p.MaxDuration.D())
+		cfg.Deadline = time.Now().Add(p.MaxDuration.D())
 	}
-	for {
-		b := warehouse.Batch{Topic: topic, Partition: p.Partition, FromOffset: next, NextOffset: next}
-		size := 0
-		windowEnd := time.Now().Add(p.BatchWait.D())
-		for len(b.Events)+len(b.Rejects) < p.BatchRecords && size < p.BatchBytes {
-			if !p.Follow && b.NextOffset >= end {
-				break
-			}
-			wait := time.Until(windowEnd)
-			if wait <= 0 {
-				break
-			}
-			fctx, cancel := context.WithTimeout(ctx, wait)
-			rec, err := reader.Next(fctx)
-			cancel()
-			if err != nil {
-				if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
-					break // the batch window closed, or we are asked to stop
-				}
-				return res, fmt.Errorf("read %s/%d at %d: %w", topic, p.Partition, b.NextOffset, err)
-			}
-			addRecord(&b, rec)
-			size += len(rec.Value)
-			b.NextOffset = rec.Offset + 1
-			hwm = max(hwm, rec.HighWaterMark)
-		}
-		if b.NextOffset > b.FromOffset {
-			// The batch is written even when cancelled: a stop finishes the current batch.
-			began := time.Now()
-			lr, err := a.WH.LoadBatch(context.WithoutCancel(ctx), b)
-			if errors.Is(err, warehouse.ErrFenced) {
-				return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("topic %s partition %d: %v", topic, p.Partition, err), ErrPartitionFenced, err)
-			}
-			if err != nil {
-				return res, classify(err)
-			}
-			a.observeBatch(b, lr, time.Since(began))
-			next = b.NextOffset
-			res.Loaded += lr.Inserted
-			res.Duplicates += lr.Duplicates
-			res.Rejected += lr.Rejected
-			res.Conflicts += lr.Conflicts
-			res.Batches++
-			res.NextOffset = next
+	partLabel := strconv.Itoa(p.Partition)
+	hooks := ingest.Hooks{
+		Loaded: func(b warehouse.Batch, lr warehouse.LoadResult, took time.Duration) {
+			a.observeBatch(b, lr, took)
 			// Fresh events reach PROD in seconds: wake the merger if it runs
 			// here, and make sure it runs (the nudger sends at most one
 			// signal per NudgeInterval per process).
@@ -134,28 +93,30 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 				}
 			}
 			// Lag for standard tools; the warehouse stays the source of truth.
-			if err := a.Kafka.CommitGroupOffset(ctx, a.Settings.Group, topic, p.Partition, next); err != nil && ctx.Err() == nil {
+			if err := a.Kafka.CommitGroupOffset(ctx, a.Settings.Group, topic, p.Partition, b.NextOffset); err != nil && ctx.Err() == nil {
 				log.Warn("consumer group offset commit failed (lag tools will lag behind)", "error", err)
 			}
-		}
-		a.Metrics.KafkaLag.WithLabelValues(topic, partLabel).Set(float64(max(0, hwm-next)))
-		activity.RecordHeartbeat(ctx, res.NextOffset)
-		idle := b.NextOffset == b.FromOffset
-		switch {
-		case ctx.Err() != nil:
-			log.Info("partition loader stopped", "partition", p.Partition, "next_offset", next)
-			return res, nil
-		case !p.Follow && next >= end:
-			return res, nil
-		case !p.Follow && idle:
-			// A whole window without records below the end offset: the gap is
-			// not data (aborted transactions, compaction). Caught up.
-			log.Info("partition has no records left below its end offset", "partition", p.Partition, "next_offset", next, "end", end)
-			return res, nil
-		case !deadline.IsZero() && time.Now().After(deadline):
-			return res, nil
-		}
+		},
+		Progress: func(next, hwm int64) {
+			a.Metrics.KafkaLag.WithLabelValues(topic, partLabel).Set(float64(max(0, hwm-next)))
+			activity.RecordHeartbeat(ctx, next)
+		},
 	}
+	run, err := ingest.Run(ctx, cfg, reader, a.WH, hooks)
+	res.Loaded, res.Duplicates, res.Rejected, res.Conflicts, res.Batches = run.Loaded, run.Duplicates, run.Rejected, run.Conflicts, run.Batches
+	res.NextOffset = run.NextOffset
+	var fenced *ingest.FencedError
+	switch {
+	case errors.As(err, &fenced):
+		return res, temporal.NewNonRetryableApplicationError(err.Error(), ErrPartitionFenced, err)
+	case err != nil:
+		return res, classify(err)
+	case run.Stopped:
+		log.Info("partition loader stopped", "partition", p.Partition, "next_offset", run.NextOffset)
+	case run.Gap:
+		log.Info("partition has no records left below its end offset", "partition", p.Partition, "next_offset", run.NextOffset, "end", end)
+	}
+	return res, nil
 }
 
 func (a *Activities) observeBatch(b warehouse.Batch, lr warehouse.LoadResult, took time.Duration) {
@@ -176,19 +137,4 @@ func (a *Activities) observeBatch(b warehouse.Batch, lr warehouse.LoadResult, to
 			m.IngestFreshness.Observe(now.Sub(e.ProducedAt).Seconds())
 		}
 	}
-}
-
-func addRecord(b *warehouse.Batch, rec kafka.Record) {
-	ev, err := events.Decode(rec.Value)
-	if err != nil {
-		reason := events.ReasonInvalidJSON
-		var re *events.RejectError
-		if errors.As(err, &re) {
-			reason = re.Reason
-		}
-		b.Rejects = append(b.Rejects, warehouse.Reject{Offset: rec.Offset, Key: rec.Key, Value: rec.Value, Reason: reason, Error: err.Error()})
-		return
-	}
-	b.Events = append(b.Events, warehouse.Event{EventID: ev.EventID, EventType: ev.EventType, Payload: rec.Value, Offset: rec.Offset, ProducedAt: ev.ProducedAt,
-		ContentHash: events.ContentHash(ev)})
 }

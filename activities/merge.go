@@ -82,6 +82,7 @@ func (a *Activities) MergeUntilIdle(ctx context.Context, in params.MergeUntilIdl
 		}
 		if has {
 			stop := heartbeatEvery(ctx, 2*time.Second, total)
+			merging := time.Now()
 			res, err := a.merge(ctx)
 			stop()
 			if err != nil {
@@ -89,6 +90,13 @@ func (a *Activities) MergeUntilIdle(ctx context.Context, in params.MergeUntilIdl
 			}
 			total.Add(res)
 			lastNew = time.Now()
+			// Rest in proportion (params.MergerRest); a wake meanwhile waits
+			// in its channel and starts the next merge when the rest is over.
+			select {
+			case <-ctx.Done():
+				return total, ctx.Err()
+			case <-time.After(params.MergerRest * time.Since(merging)):
+			}
 		}
 		switch {
 		case !has && time.Since(lastNew) >= idle:

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -153,7 +154,7 @@ func run() error {
 	mux.Handle("GET /metrics", m.Handler())
 	srv := serveHTTP(ln, mux, log, "HTTP server")
 	if cfg.DebugAddr != "" {
-		dbg, err := serveDebug(cfg.DebugAddr, log)
+		dbg, err := serveDebug(cfg.DebugAddr, wh, log)
 		if err != nil {
 			return err
 		}
@@ -186,7 +187,9 @@ func serveHTTP(ln net.Listener, h http.Handler, log *zap.Logger, name string) *h
 
 // serveDebug serves Go's profiles on their own listener (DEBUG_ADDR), never
 // on the dashboard's: heap and goroutine dumps hold connection strings.
-func serveDebug(addr string, log *zap.Logger) (*http.Server, error) {
+// With DuckDB it also serves duckdb_memory(), the engine's own accounting,
+// which Go's heap profile cannot see.
+func serveDebug(addr string, wh warehouse.Warehouse, log *zap.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("DEBUG_ADDR %s: %w", addr, err)
@@ -197,6 +200,17 @@ func serveDebug(addr string, log *zap.Logger) (*http.Server, error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if d, ok := wh.(*warehouse.DuckDB); ok {
+		mux.HandleFunc("GET /debug/duckdb/memory", func(w http.ResponseWriter, r *http.Request) {
+			tags, err := d.Memory(r.Context())
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(tags)
+		})
+	}
 	srv := serveHTTP(ln, mux, log, "debug server")
 	log.Info("profiles served", zap.String("debug", "http://"+ln.Addr().String()+"/debug/pprof/"))
 	return srv, nil

@@ -79,6 +79,8 @@ type TemporalOptions struct {
 	// DynamicConfig holds extra server settings ("key=value"), e.g. a low
 	// limit.historyCount.suggestContinueAsNew for tests.
 	DynamicConfig []string
+	// Namespaces to create besides "default".
+	Namespaces []string
 }
 
 // StartTemporal starts `temporal server start-dev` and waits until it serves.
@@ -98,6 +100,9 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*testsuite.DevServer
 	}
 	for _, kv := range o.DynamicConfig {
 		opts.ExtraArgs = append(opts.ExtraArgs, "--dynamic-config-value", kv)
+	}
+	for _, ns := range o.Namespaces {
+		opts.ExtraArgs = append(opts.ExtraArgs, "--namespace", ns)
 	}
 	if o.UIPort != 0 {
 		opts.EnableUI = true

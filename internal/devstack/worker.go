@@ -2,7 +2,6 @@ package devstack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -94,21 +93,36 @@ func (w *Worker) Kill() {
 }
 
 // PeakRSS returns the process's peak resident set size (VmHWM) in bytes.
-func (w *Worker) PeakRSS() (int64, error) {
+func (w *Worker) PeakRSS() (int64, error) { return w.status("VmHWM") }
+
+// RSS returns the process's resident set size now (VmRSS) in bytes.
+func (w *Worker) RSS() (int64, error) { return w.status("VmRSS") }
+
+// RSSParts splits the resident set now into anonymous memory (heaps) and
+// file pages (the binary's text and data as touched).
+func (w *Worker) RSSParts() (anon, file int64, err error) {
+	if anon, err = w.status("RssAnon"); err != nil {
+		return 0, 0, err
+	}
+	file, err = w.status("RssFile")
+	return anon, file, err
+}
+
+func (w *Worker) status(field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", w.Pid()))
 	if err != nil {
 		return 0, fmt.Errorf("devstack: read worker status: %w", err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			var kb int64
-			if _, err := fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%d kB", &kb); err != nil {
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &kb); err != nil {
 				return 0, fmt.Errorf("devstack: parse %q: %w", line, err)
 			}
 			return kb * 1024, nil
 		}
 	}
-	return 0, errors.New("devstack: no VmHWM in /proc status")
+	return 0, fmt.Errorf("devstack: no %s in /proc status", field)
 }
 
 // Tail returns the last n lines of the worker's log.

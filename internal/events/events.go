@@ -5,6 +5,7 @@
 package events
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -246,6 +247,17 @@ func Decode(value []byte) (Event, error) {
 	if len(value) > MaxEventBytes {
 		return ev, reject(ReasonTooLarge, "value is %d bytes, limit %d", len(value), MaxEventBytes)
 	}
+	// Fast path: nearly every record has every field, none null or zero, and
+	// decodes straight into Event with half the allocations. Anything else
+	// (a missing, null or zero field, a type error) takes the wire path,
+	// which tells missing from zero and names the problem; with no null
+	// literal and no zero field both paths decode to the same event.
+	if !bytes.Contains(value, nullLiteral) {
+		if err := json.Unmarshal(value, &ev); err == nil && complete(ev) {
+			return ev, ev.Validate()
+		}
+		ev = Event{}
+	}
 	var w wire
 	if err := json.Unmarshal(value, &w); err != nil {
 		var te *json.UnmarshalTypeError
@@ -299,6 +311,16 @@ func Decode(value []byte) (Event, error) {
 		Order: Order{OrderID: *o.OrderID, CustomerID: *o.CustomerID, ProductID: *o.ProductID, Quantity: *o.Quantity,
 			UnitPrice: *o.UnitPrice, Status: *o.Status, SoldAt: *o.SoldAt}}
 	return ev, ev.Validate()
+}
+
+var nullLiteral = []byte("null")
+
+// complete says every field of ev is non-zero, so each was present.
+func complete(ev Event) bool {
+	o := ev.Order
+	return ev.EventID != "" && ev.EventType != "" && ev.EventVersion != 0 && ev.SchemaVersion != 0 && !ev.OccurredAt.IsZero() &&
+		!ev.ProducedAt.IsZero() && ev.Source != "" && o.OrderID != 0 && o.CustomerID != 0 && o.ProductID != 0 && o.Quantity != 0 &&
+		o.UnitPrice != 0 && o.Status != "" && !o.SoldAt.IsZero()
 }
 
 // Validate checks the business rules of an event.

@@ -552,6 +552,11 @@ const (
 	// MergerPoll is how often the merger asks the warehouse whether RAW has
 	// events not merged yet (a commit on the merger's own host wakes it at once).
 	MergerPoll = 500 * time.Millisecond
+	// MergerRest is how many times a merge's own duration the merger rests
+	// after it: merging at most a fifth of the time. Under a backlog merges
+	// grow and, on DuckDB, share the cores with ingest; in a steady stream a
+	// merge takes milliseconds and so does the rest.
+	MergerRest = 4
 	// MergerIdle ends the merger after this long without new RAW events; the
 	// next nudge starts it again.
 	MergerIdle = time.Minute

@@ -554,27 +554,33 @@ func (d *DuckDB) mergeWindow(ctx context.Context, recordEmpty bool) (params.Merg
 		if err != nil {
 			return err
 		}
-		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE merge_source AS SELECT * FROM staging.orders_events_flat LIMIT 0`); err != nil {
-			return fmt.Errorf("warehouse: create merge source: %w", err)
-		}
-		for _, w := range wins {
-			if _, err := conn.ExecContext(ctx, `INSERT INTO merge_source SELECT * FROM staging.orders_events_flat
-WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ? AND kafka_offset < ?`, w.topic, w.partition, w.from, w.to); err != nil {
-				return fmt.Errorf("warehouse: select new RAW events of %s/%d: %w", w.topic, w.partition, err)
-			}
-		}
 		advance = wins
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM merge_source`).Scan(&res.SourceEvents); err != nil {
-			return fmt.Errorf("warehouse: count new RAW events: %w", err)
+		// One temporary table, the newest event per order of the window,
+		// straight from RAW: each branch has constant bounds (zonemaps skip
+		// the rest), and no copy of the whole window is kept.
+		var union strings.Builder
+		var binds []any
+		for i, w := range wins {
+			if i > 0 {
+				union.WriteString("\n  UNION ALL ")
+			}
+			union.WriteString(`SELECT * FROM staging.orders_events_flat WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ? AND kafka_offset < ?`)
+			binds = append(binds, w.topic, w.partition, w.from, w.to)
 		}
-		if res.SourceEvents == 0 {
+		if len(wins) == 0 {
 			res.NothingNew = true
 		} else {
+			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM (`+union.String()+`)`, binds...).Scan(&res.SourceEvents); err != nil {
+				return fmt.Errorf("warehouse: count new RAW events: %w", err)
+			}
+			res.NothingNew = res.SourceEvents == 0
+		}
+		if !res.NothingNew {
 			// Newest event per order: highest version, then latest offset.
 			if _, err := conn.ExecContext(ctx, `
 CREATE OR REPLACE TEMP TABLE merge_dedup AS
-SELECT * FROM merge_source
-QUALIFY ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY event_version DESC, kafka_offset DESC) = 1`); err != nil {
+SELECT * FROM (`+union.String()+`)
+QUALIFY ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY event_version DESC, kafka_offset DESC) = 1`, binds...); err != nil {
 				return fmt.Errorf("warehouse: dedupe new events: %w", err)
 			}
 			if err := conn.QueryRowContext(ctx, `
@@ -603,9 +609,6 @@ WHEN NOT MATCHED THEN INSERT (order_id, customer_id, product_id, quantity, unit_
 			if _, err := conn.ExecContext(ctx, `DROP TABLE merge_dedup`); err != nil {
 				return fmt.Errorf("warehouse: drop merge_dedup: %w", err)
 			}
-		}
-		if _, err := conn.ExecContext(ctx, `DROP TABLE merge_source`); err != nil {
-			return fmt.Errorf("warehouse: drop merge_source: %w", err)
 		}
 		// Offsets whose records were all duplicates or rejects hold no RAW
 		// rows: the watermark passes them too, so HasUnmerged stays exact.
@@ -708,4 +711,30 @@ func decodeDataset(body string, err error) (params.Dataset, bool, error) {
 		return params.Dataset{}, false, fmt.Errorf("warehouse: current data set: %w", err)
 	}
 	return ds, true, nil
+}
+
+// MemoryTag is one row of duckdb_memory(): what DuckDB's buffer manager holds
+// for one purpose, in memory and spilled to temporary files.
+type MemoryTag struct {
+	Tag       string `json:"tag"`
+	Bytes     int64  `json:"memory_usage_bytes"`
+	TempBytes int64  `json:"temporary_storage_bytes"`
+}
+
+// Memory reports duckdb_memory(), the tags that hold memory first.
+func (d *DuckDB) Memory(ctx context.Context) ([]MemoryTag, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT tag, memory_usage_bytes, temporary_storage_bytes FROM duckdb_memory() ORDER BY memory_usage_bytes DESC, tag`)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: duckdb_memory(): %w", err)
+	}
+	defer rows.Close()
+	var out []MemoryTag
+	for rows.Next() {
+		var t MemoryTag
+		if err := rows.Scan(&t.Tag, &t.Bytes, &t.TempBytes); err != nil {
+			return nil, fmt.Errorf("warehouse: duckdb_memory(): %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
