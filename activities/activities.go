@@ -8,12 +8,14 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/dropflow/dropflow/internal/datagen"
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/metrics"
+	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
@@ -29,8 +31,8 @@ type Settings struct {
 	Host string
 }
 
-// Activities is registered on the worker; workflows call its methods through
-// a nil *Activities (only the method names matter there).
+// Activities is registered on the worker (by method name: names.Activity*);
+// it implements params.Activities.
 type Activities struct {
 	WH       warehouse.Warehouse
 	Kafka    *kafka.Client
@@ -47,6 +49,10 @@ type Activities struct {
 	// wake tells this host's merger that a batch was committed (mergeWake).
 	wakeOnce sync.Once
 	wake     chan struct{}
+	// behindAt is when a loader on this host last saw itself more than a
+	// batch behind its partition's end (unix ns): a backlog, during which
+	// the merger rests between merges to leave the cores to ingest.
+	behindAt atomic.Int64
 	// files caches data-set checksums and serialises their regeneration.
 	files fileCache
 }
@@ -55,18 +61,6 @@ type Activities struct {
 type Nudger interface {
 	NudgeMerge(ctx context.Context) error
 }
-
-// Error types of non-retryable failures; a workflow or user can match on them.
-const (
-	ErrInvalidInput     = "InvalidInput"
-	ErrChecksumMismatch = "SchemaChecksumMismatch"
-	ErrTopicMissing     = "TopicMissing"
-	ErrOffsetOutOfRange = "OffsetOutOfRange"
-	ErrPartitionFenced  = "PartitionFenced"
-	ErrValidationFailed = "ValidationFailed"
-	ErrWarehouseLocked  = "WarehouseLocked"
-	ErrSchemaMissing    = "SchemaMissing"
-)
 
 // classify turns errors that no retry can fix into non-retryable application
 // errors with a type name; everything else is returned as is and retried.
@@ -87,15 +81,15 @@ func classify(err error) error {
 	case errors.As(err, &ae):
 		return err // classified where it was made
 	case errors.As(err, &inv), errors.As(err, &csv), errors.Is(err, os.ErrNotExist), errors.Is(err, os.ErrPermission):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), names.ErrInvalidInput, err)
 	case errors.As(err, &cm):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrChecksumMismatch, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), names.ErrChecksumMismatch, err)
 	case errors.As(err, &tm):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTopicMissing, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), names.ErrTopicMissing, err)
 	case errors.As(err, &le):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrWarehouseLocked, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), names.ErrWarehouseLocked, err)
 	case warehouse.IsSchemaMissing(err):
-		return temporal.NewNonRetryableApplicationError(err.Error()+" (the warehouse schema is not deployed, or the role cannot see it: run DeploySchema, e.g. `starter deploy-schema --wait`)", ErrSchemaMissing, err)
+		return temporal.NewNonRetryableApplicationError(err.Error()+" (the warehouse schema is not deployed, or the role cannot see it: run DeploySchema, e.g. `starter deploy-schema --wait`)", names.ErrSchemaMissing, err)
 	case errors.As(err, &qe) && qe.Permanent():
 		// WarehouseAuth, WarehousePrivilege, SQLCompilation, WarehouseConfig.
 		return temporal.NewNonRetryableApplicationError(err.Error(), string(qe.Kind), err)

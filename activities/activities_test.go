@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/dropflow/dropflow/internal/events"
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/metrics"
+	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
@@ -173,7 +176,7 @@ func TestLoadPartitionRefusesStoredOffsetBeyondTopic(t *testing.T) {
 	}
 	_, err := f.env.ExecuteActivity(f.a.LoadPartition, params.LoadPartitionParams{Topic: topic, Partition: 0, BatchRecords: 10, BatchBytes: 1 << 20, BatchWait: params.Duration(time.Second)})
 	var ae *temporal.ApplicationError
-	if !errors.As(err, &ae) || ae.Type() != ErrOffsetOutOfRange || !ae.NonRetryable() || !strings.Contains(err.Error(), "stored offset 500") {
+	if !errors.As(err, &ae) || ae.Type() != names.ErrOffsetOutOfRange || !ae.NonRetryable() || !strings.Contains(err.Error(), "stored offset 500") {
 		t.Fatalf("want a non-retryable OffsetOutOfRange naming the offsets, got %v", err)
 	}
 }
@@ -236,7 +239,7 @@ func TestBadCSVIsNonRetryableAndNamed(t *testing.T) {
 	f := newFixture(t, 1)
 	_, err := f.env.ExecuteActivity(f.a.ProduceChunk, params.ProduceChunkParams{OrdersCSV: filepath.Join(f.dir, "missing.csv"), Topic: topic, Count: 10})
 	var ae *temporal.ApplicationError
-	if !errors.As(err, &ae) || ae.Type() != ErrInvalidInput || !strings.Contains(err.Error(), "missing.csv") {
+	if !errors.As(err, &ae) || ae.Type() != names.ErrInvalidInput || !strings.Contains(err.Error(), "missing.csv") {
 		t.Fatalf("want a non-retryable InvalidInput naming the file, got %v", err)
 	}
 }
@@ -304,7 +307,7 @@ func TestStreamModeProducesUpdatesThatMergeIntoProd(t *testing.T) {
 	if err := v.Get(&r); err != nil || r.Sent != 500 || r.FirstOrderID != 101 || r.Customers != 50 || r.Dataset == nil || *r.Dataset != seed.Dataset {
 		t.Fatalf("%+v %v", r, err)
 	}
-	regen := filepath.Join(f.a.Settings.DataDir, "datasets", "seed2-c50-p10-o100-20260501T000000Z-g1", "inventory.csv")
+	regen := filepath.Join(f.a.Settings.DataDir, "datasets", "seed2-c50-p10-o100-20260501T000000Z-g"+strconv.Itoa(datagen.GeneratorVersion)+"", "inventory.csv")
 	if sum, err := datagen.Checksum(regen); err != nil || sum != seed.Dataset.InventorySHA256 {
 		t.Fatalf("regenerated inventory %s: %s %v, want %s", regen, sum, err, seed.Dataset.InventorySHA256)
 	}
@@ -325,5 +328,36 @@ func TestStreamModeProducesUpdatesThatMergeIntoProd(t *testing.T) {
 	if f.count(t, "SELECT count(*) FROM prod.orders WHERE event_version = 2 AND status = 'shipped'") == 0 ||
 		f.count(t, "SELECT count(*) FROM prod.orders WHERE event_version = 3 AND status = 'delivered'") == 0 {
 		t.Fatal("updates did not reach PROD as the newest version")
+	}
+}
+
+// A data set of an older generator that this host holds no copy of fails
+// at once, naming both versions, instead of retrying a regeneration this
+// build cannot do.
+func TestOldGeneratorDatasetIsAMismatch(t *testing.T) {
+	f := newFixture(t, 1)
+	ds := params.Dataset{Seed: 2, Customers: 5, Products: 3, Orders: 10, AsOf: "2026-05-01T00:00:00Z", Generator: 1, OrdersSHA256: "00"}
+	_, err := f.a.datasetFiles(context.Background(), ds)
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || ae.Type() != names.ErrDatasetMismatch || !ae.NonRetryable() ||
+		!strings.Contains(err.Error(), "version 1") || !strings.Contains(err.Error(), fmt.Sprintf("version %d", datagen.GeneratorVersion)) {
+		t.Fatalf("want a non-retryable %s naming both versions, got %v", names.ErrDatasetMismatch, err)
+	}
+}
+
+// The activities implement params.Activities (what workflow tests stub),
+// and every names.Activity* is one of their methods: a workflow schedules
+// by a name the worker registers.
+var _ params.Activities = (*Activities)(nil)
+
+func TestActivityNamesAreMethods(t *testing.T) {
+	typ := reflect.TypeOf(&Activities{})
+	for _, n := range names.AllActivities() {
+		if _, ok := typ.MethodByName(n); !ok {
+			t.Errorf("names lists activity %q, which *Activities does not have", n)
+		}
+	}
+	if got, want := reflect.TypeOf((*params.Activities)(nil)).Elem().NumMethod(), len(names.AllActivities()); got != want {
+		t.Errorf("params.Activities has %d methods, names lists %d activities", got, want)
 	}
 }

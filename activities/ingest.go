@@ -12,6 +12,7 @@ import (
 
 	"github.com/dropflow/dropflow/internal/events"
 	"github.com/dropflow/dropflow/internal/ingest"
+	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
@@ -54,7 +55,7 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 		default:
 			return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 				"topic %s partition %d: stored offset %d is outside the broker's range [%d, %d] (retention passed or topic recreated); refusing to skip or reload silently: rerun with offset_reset \"earliest\" or \"latest\" to choose",
-				topic, p.Partition, next, first, end), ErrOffsetOutOfRange, nil)
+				topic, p.Partition, next, first, end), names.ErrOffsetOutOfRange, nil)
 		}
 		if err := a.WH.ResetOffset(ctx, topic, p.Partition, next, to); err != nil {
 			return res, err
@@ -99,6 +100,9 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 		},
 		Progress: func(next, hwm int64) {
 			a.Metrics.KafkaLag.WithLabelValues(topic, partLabel).Set(float64(max(0, hwm-next)))
+			if hwm-next > int64(max(p.BatchRecords, 1)) {
+				a.behindAt.Store(time.Now().UnixNano())
+			}
 			activity.RecordHeartbeat(ctx, next)
 		},
 	}
@@ -108,7 +112,7 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 	var fenced *ingest.FencedError
 	switch {
 	case errors.As(err, &fenced):
-		return res, temporal.NewNonRetryableApplicationError(err.Error(), ErrPartitionFenced, err)
+		return res, temporal.NewNonRetryableApplicationError(err.Error(), names.ErrPartitionFenced, err)
 	case err != nil:
 		return res, classify(err)
 	case run.Stopped:

@@ -90,12 +90,8 @@ func (a *Activities) MergeUntilIdle(ctx context.Context, in params.MergeUntilIdl
 			}
 			total.Add(res)
 			lastNew = time.Now()
-			// Rest in proportion (params.MergerRest); a wake meanwhile waits
-			// in its channel and starts the next merge when the rest is over.
-			select {
-			case <-ctx.Done():
-				return total, ctx.Err()
-			case <-time.After(params.MergerRest * time.Since(merging)):
+			if err := a.restDuringBacklog(ctx, params.MergerRest*time.Since(merging), poll, total); err != nil {
+				return total, err
 			}
 		}
 		switch {
@@ -109,6 +105,31 @@ func (a *Activities) MergeUntilIdle(ctx context.Context, in params.MergeUntilIdl
 		// Look again at the poll, or sooner when the idle or run limit falls due.
 		timer.Reset(max(0, min(poll, idle-time.Since(lastNew), maxRun-time.Since(began))))
 	}
+}
+
+// restDuringBacklog rests up to rest while this host's loaders are behind
+// their partitions (a backlog: merges are large and, on DuckDB, take the
+// cores ingest needs), heartbeating; it ends as soon as they have caught up.
+// In a steady stream loaders are never behind, so the merger does not rest
+// and fresh events reach PROD at the next commit. A wake meanwhile waits in
+// its channel and starts the next merge after the rest.
+func (a *Activities) restDuringBacklog(ctx context.Context, rest, poll time.Duration, details any) error {
+	until := time.Now().Add(rest)
+	for a.ingestBehind() && time.Now().Before(until) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(poll, time.Until(until))):
+		}
+		activity.RecordHeartbeat(ctx, details)
+	}
+	return nil
+}
+
+// ingestBehind reports whether a loader here was behind in the last 2 s.
+func (a *Activities) ingestBehind() bool {
+	at := a.behindAt.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) < 2*time.Second
 }
 
 // mergeWake is how LoadPartition wakes this host's merger after a commit

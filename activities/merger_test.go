@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/params"
 )
@@ -90,5 +92,69 @@ func TestMergeUntilIdleMergesAndEndsIdle(t *testing.T) {
 	}
 	if err := v.Get(&r); err != nil || r.Idle {
 		t.Fatalf("at MaxRun: %+v %v, want not idle", r, err)
+	}
+}
+
+// The merger rests between merges only while a loader on its host is
+// behind (a backlog), and stops resting once they caught up: in a steady
+// stream fresh events reach PROD at the next commit.
+func TestMergerRestsOnlyDuringABacklog(t *testing.T) {
+	f := newFixture(t, 1)
+	rest := func(ctx context.Context) (time.Duration, error) {
+		began := time.Now()
+		err := f.a.restDuringBacklog(ctx, 3*time.Second, 20*time.Millisecond, nil)
+		return time.Since(began), err
+	}
+	f.env.RegisterActivityWithOptions(rest, activity.RegisterOptions{Name: "rest"})
+	run := func() time.Duration {
+		t.Helper()
+		v, err := f.env.ExecuteActivity("rest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d time.Duration
+		if err := v.Get(&d); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := run(); d > 200*time.Millisecond {
+		t.Fatalf("no loader behind: rested %v", d)
+	}
+	// A loader more than a batch (7 records) behind its partition's end says so.
+	prod := f.kc.NewProducer(topic)
+	defer prod.Close()
+	var msgs []kafka.Message
+	for id := int64(1); id <= 30; id++ {
+		msgs = append(msgs, goodEvent(t, id))
+	}
+	if err := prod.Send(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	f.loadAll(t)
+	if !f.a.ingestBehind() {
+		t.Fatal("loading a 30-record backlog in batches of 7 did not mark the host behind")
+	}
+	f.a.behindAt.Store(0)
+	stop := make(chan struct{})
+	f.a.behindAt.Store(time.Now().UnixNano())
+	go func() { // a loader that stays behind
+		for {
+			f.a.behindAt.Store(time.Now().UnixNano())
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	d := run()
+	close(stop)
+	if d < 2900*time.Millisecond {
+		t.Fatalf("loaders behind throughout: rested %v, want the whole 3 s", d)
+	}
+	f.a.behindAt.Store(time.Now().Add(-time.Second).UnixNano()) // caught up a second ago
+	if d := run(); d < 800*time.Millisecond || d > 1500*time.Millisecond {
+		t.Fatalf("loaders caught up 1 s ago: rested %v, want about 1 s more", d)
 	}
 }

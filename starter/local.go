@@ -60,7 +60,11 @@ func cmdMonitor(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "dashboard: %s\n", *url)
 	for {
 		var s dashboard.Summary
-		resp, err := http.Get(*url + "/api/summary")
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url+"/api/summary", nil)
+		if err != nil {
+			return usageError{fmt.Errorf("monitor --url %q: %w", *url, err)}
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return fmt.Errorf("dashboard not reachable at %s: %w (is `make demo` running?)", *url, err)
 		}

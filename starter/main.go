@@ -309,9 +309,9 @@ func cmdIngest(ctx context.Context, args []string, out io.Writer) error {
 	c.register(fs, true)
 	fs.StringVar(&in.Mode, "mode", params.ModeDrain, "drain (return when caught up) or follow (until stop-ingest)")
 	fs.StringVar(&in.Topic, "topic", "", "topic (default the worker's KAFKA_TOPIC)")
-	fs.IntVar(&in.BatchRecords, "batch-records", 0, "flush a batch at this many records (default 5000; the original design used 10)")
+	fs.IntVar(&in.BatchRecords, "batch-records", 0, "flush a batch at this many records (default 5000)")
 	fs.IntVar(&in.BatchBytes, "batch-bytes", 0, "flush a batch at this many bytes (default 4 MiB)")
-	fs.DurationVar(&wait, "batch-wait", 0, "flush a non-empty batch after this long (default 1s; the original design used 5s)")
+	fs.DurationVar(&wait, "batch-wait", 0, "flush a non-empty batch after this long (default 1s)")
 	fs.DurationVar(&chunk, "follow-chunk", 0, "follow mode: continue-as-new after this long (default 10m)")
 	fs.StringVar(&in.OffsetReset, "offset-reset", "", "when a stored offset is outside the topic: earliest or latest (default: stop with an error)")
 	if err := parse(fs, args); err != nil {

@@ -84,8 +84,22 @@ func cmdSchedules(ctx context.Context, args []string, out io.Writer) error {
 	if err := parse(fs, rest); err != nil {
 		return err
 	}
+	switch action {
+	case "describe", "pause", "unpause", "trigger", "delete", "backfill":
+	default: // refused before any connection
+		return usageError{fmt.Errorf("schedules: unknown action %q\n\n%s", action, schedulesUsage)}
+	}
 	if id == "" {
 		return usageError{fmt.Errorf("schedules %s: want a schedule ID\n\n%s", action, schedulesUsage)}
+	}
+	var backfill client.ScheduleBackfill
+	if action == "backfill" {
+		s, e1 := time.Parse(time.RFC3339, *start)
+		e, e2 := time.Parse(time.RFC3339, *end)
+		if e1 != nil || e2 != nil || !e.After(s) {
+			return usageError{errors.New("schedules backfill: want --start and --end in RFC 3339, end after start")}
+		}
+		backfill = client.ScheduleBackfill{Start: s, End: e, Overlap: enums.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL}
 	}
 	tc, err := dial(ctx)
 	if err != nil {
@@ -110,14 +124,7 @@ func cmdSchedules(ctx context.Context, args []string, out io.Writer) error {
 	case "delete":
 		err = h.Delete(ctx)
 	case "backfill":
-		s, e1 := time.Parse(time.RFC3339, *start)
-		e, e2 := time.Parse(time.RFC3339, *end)
-		if e1 != nil || e2 != nil || !e.After(s) {
-			return usageError{errors.New("schedules backfill: want --start and --end in RFC 3339, end after start")}
-		}
-		err = h.Backfill(ctx, client.ScheduleBackfillOptions{Backfill: []client.ScheduleBackfill{{Start: s, End: e, Overlap: enums.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL}}})
-	default:
-		return usageError{fmt.Errorf("schedules: unknown action %q\n\n%s", action, schedulesUsage)}
+		err = h.Backfill(ctx, client.ScheduleBackfillOptions{Backfill: []client.ScheduleBackfill{backfill}})
 	}
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", action, id, err)

@@ -137,7 +137,10 @@ func run() error {
 		Metrics: m,
 	})
 
-	dash := &dashboard.Server{WH: wh, TemporalUIURL: cfg.TemporalUIURL, Namespace: ns, Lag: func(ctx context.Context) ([]kafka.PartitionLag, error) { return kc.Lag(ctx, cfg.KafkaTopic, wh.Offset) }, Ready: []dashboard.Check{
+	lag := func(ctx context.Context) ([]kafka.PartitionLag, error) { return kc.Lag(ctx, cfg.KafkaTopic, wh.Offset) }
+	history := &dashboard.History{Interval: 10 * time.Second, Window: dashboard.TrendWindow, Lag: lag, Freshness: m.ProdFreshness}
+	go history.Run(ctx)
+	dash := &dashboard.Server{WH: wh, TemporalUIURL: cfg.TemporalUIURL, Namespace: ns, Lag: lag, Currency: cfg.Currency, History: history, Ready: []dashboard.Check{
 		{Name: "temporal", Fn: func(ctx context.Context) error {
 			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err

@@ -15,6 +15,6 @@ import (
 func DeploySchema(ctx workflow.Context, in params.DeploySchemaInput) (params.DeploySchemaResult, error) {
 	markRun(ctx, names.DeploySchema)
 	var res params.DeploySchemaResult
-	err := workflow.ExecuteActivity(steadyActivity(ctx, 5*time.Minute), acts.ApplyMigrations, in).Get(ctx, &res)
+	err := workflow.ExecuteActivity(steadyActivity(ctx, 5*time.Minute), names.ActivityApplyMigrations, in).Get(ctx, &res)
 	return res, err
 }

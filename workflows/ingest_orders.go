@@ -112,7 +112,7 @@ func (w *ingestOrders) follow(ctx workflow.Context) (params.IngestOrdersResult, 
 		running[p] = true
 		pending++
 		actx := workflow.WithWaitForCancellation(longActivity(cctx, left+5*time.Minute), waitLoaders)
-		f := workflow.ExecuteActivity(actx, acts.LoadPartition, w.loadParams(p, true, left))
+		f := workflow.ExecuteActivity(actx, names.ActivityLoadPartition, w.loadParams(p, true, left))
 		sel.AddFuture(f, func(f workflow.Future) {
 			pending--
 			var pr params.PartitionResult
@@ -176,7 +176,7 @@ func (w *ingestOrders) continueAsNew(ctx workflow.Context) error {
 
 func (w *ingestOrders) listPartitions(ctx workflow.Context) error {
 	var parts []int
-	if err := workflow.ExecuteActivity(shortActivity(ctx, time.Minute), acts.ListPartitions, w.in.Topic).Get(ctx, &parts); err != nil {
+	if err := workflow.ExecuteActivity(shortActivity(ctx, time.Minute), names.ActivityListPartitions, w.in.Topic).Get(ctx, &parts); err != nil {
 		return err
 	}
 	w.partsOf = parts
@@ -189,7 +189,7 @@ func (w *ingestOrders) round(ctx workflow.Context) error {
 	actx := longActivity(ctx, time.Hour)
 	futures := make([]workflow.Future, len(w.partsOf))
 	for i, p := range w.partsOf {
-		futures[i] = workflow.ExecuteActivity(actx, acts.LoadPartition, w.loadParams(p, false, 0))
+		futures[i] = workflow.ExecuteActivity(actx, names.ActivityLoadPartition, w.loadParams(p, false, 0))
 	}
 	var firstErr error
 	for _, f := range futures {

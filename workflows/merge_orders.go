@@ -38,7 +38,7 @@ func MergeOrders(ctx workflow.Context, in params.MergeOrdersInput) (params.Merge
 			}
 		}
 		var res params.MergeOrdersResult
-		if err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), acts.MergeRawToProd, in).Get(ctx, &res); err != nil {
+		if err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), names.ActivityMergeRawToProd, in).Get(ctx, &res); err != nil {
 			return total, err
 		}
 		total.Add(res)
@@ -70,7 +70,7 @@ func merger(ctx workflow.Context, nudges workflow.ReceiveChannel) (params.MergeO
 	}
 	for {
 		var lastNudge time.Time
-		fut := workflow.ExecuteActivity(actCtx, acts.MergeUntilIdle, params.MergeUntilIdleInput{})
+		fut := workflow.ExecuteActivity(actCtx, names.ActivityMergeUntilIdle, params.MergeUntilIdleInput{})
 		var res params.MergeUntilIdleResult
 		var err error
 		finished := false

@@ -21,7 +21,7 @@ func idle(inserted int64) params.MergeUntilIdleResult {
 // An idle merger with no recent nudge ends, with the merges' totals.
 func TestMergerEndsWhenIdle(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(acts.MergeUntilIdle, mock.Anything, mock.Anything).Return(idle(5), nil).Once()
+	env.OnActivity(names.ActivityMergeUntilIdle, mock.Anything, mock.Anything).Return(idle(5), nil).Once()
 	env.ExecuteWorkflow(MergeOrders, params.MergeOrdersInput{Nudged: true})
 	require.True(t, env.IsWorkflowCompleted())
 	var res params.MergeOrdersResult
@@ -35,7 +35,7 @@ func TestMergerEndsWhenIdle(t *testing.T) {
 // one ever-growing history.
 func TestMergerContinuesAsNewAtMaxRun(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(acts.MergeUntilIdle, mock.Anything, mock.Anything).Return(params.MergeUntilIdleResult{}, nil).Once()
+	env.OnActivity(names.ActivityMergeUntilIdle, mock.Anything, mock.Anything).Return(params.MergeUntilIdleResult{}, nil).Once()
 	env.ExecuteWorkflow(MergeOrders, params.MergeOrdersInput{Nudged: true})
 	var can *workflow.ContinueAsNewError
 	require.True(t, errors.As(env.GetWorkflowError(), &can), "got %v", env.GetWorkflowError())
@@ -51,7 +51,7 @@ func TestMergerLooksAgainAfterALateNudge(t *testing.T) {
 	}{{85 * time.Second, 2}, {10 * time.Second, 1}} {
 		env := newEnv(t)
 		calls := 0
-		env.OnActivity(acts.MergeUntilIdle, mock.Anything, mock.Anything).After(90 * time.Second).Return(
+		env.OnActivity(names.ActivityMergeUntilIdle, mock.Anything, mock.Anything).After(90 * time.Second).Return(
 			func(_ context.Context, _ params.MergeUntilIdleInput) (params.MergeUntilIdleResult, error) {
 				calls++
 				return idle(1), nil
@@ -67,7 +67,7 @@ func TestMergerLooksAgainAfterALateNudge(t *testing.T) {
 // starts a new one).
 func TestMergerFailsWithItsActivity(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(acts.MergeUntilIdle, mock.Anything, mock.Anything).Return(params.MergeUntilIdleResult{}, errors.New("warehouse gone"))
+	env.OnActivity(names.ActivityMergeUntilIdle, mock.Anything, mock.Anything).Return(params.MergeUntilIdleResult{}, errors.New("warehouse gone"))
 	env.ExecuteWorkflow(MergeOrders, params.MergeOrdersInput{Nudged: true})
 	require.Error(t, env.GetWorkflowError())
 }

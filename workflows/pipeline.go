@@ -32,7 +32,7 @@ func Pipeline(ctx workflow.Context, in params.PipelineInput) (params.PipelineRes
 	// Best effort: the record is for the dashboard, not part of the result.
 	rctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	_ = workflow.ExecuteActivity(shortActivity(rctx, time.Minute), acts.RecordPipelineRun, status, res).Get(rctx, nil)
+	_ = workflow.ExecuteActivity(shortActivity(rctx, time.Minute), names.ActivityRecordPipelineRun, status, res).Get(rctx, nil)
 	return res, err
 }
 

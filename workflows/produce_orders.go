@@ -104,7 +104,7 @@ func (w *produceOrders) run(ctx workflow.Context) (params.ProduceOrdersResult, e
 			break
 		}
 		var r params.ProduceChunkResult
-		err := workflow.ExecuteActivity(longActivity(ctx, maxDur+2*time.Minute), acts.ProduceChunk, params.ProduceChunkParams{
+		err := workflow.ExecuteActivity(longActivity(ctx, maxDur+2*time.Minute), names.ActivityProduceChunk, params.ProduceChunkParams{
 			Mode: w.in.Mode, Dataset: w.progress.Dataset, SourceSHA256: w.progress.SourceSHA256, OrdersCSV: w.in.OrdersCSV, InventoryCSV: w.in.InventoryCSV,
 			Customers: w.progress.Customers, FirstOrderID: w.progress.FirstOrderID, Seed: w.in.Seed,
 			StreamStart: w.progress.StartedAt, Spacing: w.progress.Spacing,

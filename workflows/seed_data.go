@@ -39,12 +39,12 @@ func (w *seedData) setup(ctx workflow.Context, in params.SeedDataInput) error {
 
 func (w *seedData) run(ctx workflow.Context) (params.SeedDataResult, error) {
 	var res params.SeedDataResult
-	if err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), acts.GenerateCSVs, w.in).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), names.ActivityGenerateCSVs, w.in).Get(ctx, &res); err != nil {
 		return res, err
 	}
 	if w.in.SkipProdLoad {
 		return res, nil
 	}
-	err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), acts.LoadReferenceData, res).Get(ctx, &res)
+	err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), names.ActivityLoadReferenceData, res).Get(ctx, &res)
 	return res, err
 }

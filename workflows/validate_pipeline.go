@@ -8,7 +8,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/dropflow/dropflow/activities"
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 )
@@ -19,13 +18,13 @@ import (
 func ValidatePipeline(ctx workflow.Context, in params.ValidatePipelineInput) (params.ValidationReport, error) {
 	markRun(ctx, names.ValidatePipeline)
 	var rep params.ValidationReport
-	if err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), acts.RunValidation, in).Get(ctx, &rep); err != nil {
+	if err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), names.ActivityRunValidation, in).Get(ctx, &rep); err != nil {
 		return rep, err
 	}
 	if rep.Status == params.StatusFail && !in.AllowFail {
 		return rep, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("validation FAIL: %s (report %s)", strings.Join(rep.FailingChecks(), ", "), rep.ReportPath),
-			activities.ErrValidationFailed, nil, rep)
+			names.ErrValidationFailed, nil, rep)
 	}
 	return rep, nil
 }

@@ -11,13 +11,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/dropflow/dropflow/activities"
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 )
-
-// acts is how workflows name activities: only the method values matter.
-var acts *activities.Activities
 
 // Registry is what Register needs: a worker or a test environment.
 type Registry interface {
@@ -82,7 +78,7 @@ func longActivity(ctx workflow.Context, startToClose time.Duration) workflow.Con
 func invalidInput(err error) error {
 	var inv *params.InvalidInputError
 	if errors.As(err, &inv) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil, inv.Field)
+		return temporal.NewNonRetryableApplicationError(err.Error(), names.ErrInvalidInput, nil, inv.Field)
 	}
 	return err
 }

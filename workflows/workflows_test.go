@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/dropflow/dropflow/activities"
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 )
@@ -21,7 +20,7 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	Register(env)
-	env.RegisterActivity(&activities.Activities{})
+	env.RegisterActivity(&stubActivities{})
 	return env
 }
 
@@ -49,30 +48,30 @@ func mockHappyPath(env *testsuite.TestWorkflowEnvironment, skip ...string) {
 		return false
 	}
 	if !skipped("ApplyMigrations") {
-		env.OnActivity(acts.ApplyMigrations, mock.Anything, mock.Anything).Return(params.DeploySchemaResult{Applied: []string{"0001_init"}}, nil)
+		env.OnActivity(names.ActivityApplyMigrations, mock.Anything, mock.Anything).Return(params.DeploySchemaResult{Applied: []string{"0001_init"}}, nil)
 	}
-	env.OnActivity(acts.GenerateCSVs, mock.Anything, mock.Anything).Return(func(_ context.Context, in params.SeedDataInput) (params.SeedDataResult, error) {
+	env.OnActivity(names.ActivityGenerateCSVs, mock.Anything, mock.Anything).Return(func(_ context.Context, in params.SeedDataInput) (params.SeedDataResult, error) {
 		return params.SeedDataResult{OrdersCSV: "/d/orders.csv", Orders: in.Orders, Customers: in.Customers, Products: in.Products, AsOf: in.AsOf}, nil
 	})
-	env.OnActivity(acts.LoadReferenceData, mock.Anything, mock.Anything).Return(func(_ context.Context, in params.SeedDataResult) (params.SeedDataResult, error) {
+	env.OnActivity(names.ActivityLoadReferenceData, mock.Anything, mock.Anything).Return(func(_ context.Context, in params.SeedDataResult) (params.SeedDataResult, error) {
 		in.ProdCustomers, in.ProdInventory = int64(in.Customers), int64(in.Products)
 		return in, nil
 	})
-	env.OnActivity(acts.ProduceChunk, mock.Anything, mock.Anything).Return(params.ProduceChunkResult{Topic: "orders_topic", Sent: 10, EOF: true}, nil)
-	env.OnActivity(acts.ListPartitions, mock.Anything, mock.Anything).Return([]int{0, 1}, nil)
+	env.OnActivity(names.ActivityProduceChunk, mock.Anything, mock.Anything).Return(params.ProduceChunkResult{Topic: "orders_topic", Sent: 10, EOF: true}, nil)
+	env.OnActivity(names.ActivityListPartitions, mock.Anything, mock.Anything).Return([]int{0, 1}, nil)
 	loaded := map[int]bool{}
-	env.OnActivity(acts.LoadPartition, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.LoadPartitionParams) (params.PartitionResult, error) {
+	env.OnActivity(names.ActivityLoadPartition, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.LoadPartitionParams) (params.PartitionResult, error) {
 		if loaded[p.Partition] { // caught up: later rounds find nothing new
 			return params.PartitionResult{Partition: p.Partition, NextOffset: 5}, nil
 		}
 		loaded[p.Partition] = true
 		return params.PartitionResult{Partition: p.Partition, Loaded: 5, Batches: 1, NextOffset: 5}, nil
 	})
-	env.OnActivity(acts.MergeRawToProd, mock.Anything, mock.Anything).Return(params.MergeOrdersResult{SourceEvents: 10, Inserted: 10}, nil)
+	env.OnActivity(names.ActivityMergeRawToProd, mock.Anything, mock.Anything).Return(params.MergeOrdersResult{SourceEvents: 10, Inserted: 10}, nil)
 	if !skipped("RunValidation") {
-		env.OnActivity(acts.RunValidation, mock.Anything, mock.Anything).Return(passReport(), nil)
+		env.OnActivity(names.ActivityRunValidation, mock.Anything, mock.Anything).Return(passReport(), nil)
 	}
-	env.OnActivity(acts.RecordPipelineRun, mock.Anything, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(names.ActivityRecordPipelineRun, mock.Anything, mock.Anything, mock.Anything).Return(nil)
 }
 
 func TestPipelineRunsEveryStep(t *testing.T) {
@@ -98,13 +97,13 @@ func TestPipelineRunsEveryStep(t *testing.T) {
 func TestPipelineFailsWhenValidationFails(t *testing.T) {
 	env := newEnv(t)
 	mockHappyPath(env, "RunValidation")
-	env.OnActivity(acts.RunValidation, mock.Anything, mock.Anything).Return(params.ValidationReport{
+	env.OnActivity(names.ActivityRunValidation, mock.Anything, mock.Anything).Return(params.ValidationReport{
 		Status: params.StatusFail, Checks: []params.Check{{Name: "prod_duplicate_order_ids", Status: params.StatusFail}},
 	}, nil)
 	env.ExecuteWorkflow(Pipeline, params.PipelineInput{})
 	err := env.GetWorkflowError()
 	require.Error(t, err)
-	require.Equal(t, activities.ErrValidationFailed, appErrType(err))
+	require.Equal(t, names.ErrValidationFailed, appErrType(err))
 	require.Contains(t, err.Error(), "prod_duplicate_order_ids")
 	env.AssertActivityNumberOfCalls(t, "RecordPipelineRun", 1)
 }
@@ -121,7 +120,7 @@ func TestPipelineRefusesBadInputAtOnce(t *testing.T) {
 			env.ExecuteWorkflow(Pipeline, in)
 			err := env.GetWorkflowError()
 			require.Error(t, err)
-			require.Equal(t, activities.ErrInvalidInput, appErrType(err))
+			require.Equal(t, names.ErrInvalidInput, appErrType(err))
 			require.Contains(t, err.Error(), name)
 			env.AssertActivityNotCalled(t, "ApplyMigrations", mock.Anything, mock.Anything)
 		})
@@ -131,12 +130,12 @@ func TestPipelineRefusesBadInputAtOnce(t *testing.T) {
 func TestPipelineStopsOnStepFailure(t *testing.T) {
 	env := newEnv(t)
 	mockHappyPath(env, "ApplyMigrations")
-	env.OnActivity(acts.ApplyMigrations, mock.Anything, mock.Anything).Return(params.DeploySchemaResult{},
-		temporal.NewNonRetryableApplicationError("migration 0001_init changed", activities.ErrChecksumMismatch, nil))
+	env.OnActivity(names.ActivityApplyMigrations, mock.Anything, mock.Anything).Return(params.DeploySchemaResult{},
+		temporal.NewNonRetryableApplicationError("migration 0001_init changed", names.ErrChecksumMismatch, nil))
 	env.ExecuteWorkflow(Pipeline, params.PipelineInput{})
 	err := env.GetWorkflowError()
 	require.Error(t, err)
-	require.Equal(t, activities.ErrChecksumMismatch, appErrType(err))
+	require.Equal(t, names.ErrChecksumMismatch, appErrType(err))
 	env.AssertActivityNotCalled(t, "GenerateCSVs", mock.Anything, mock.Anything)
 }
 
@@ -145,7 +144,7 @@ func TestSeedDataDefaultsAsOfToRunDay(t *testing.T) {
 	start := time.Date(2026, 3, 4, 15, 16, 17, 0, time.UTC)
 	env.SetStartTime(start)
 	var got params.SeedDataInput
-	env.OnActivity(acts.GenerateCSVs, mock.Anything, mock.Anything).Return(func(_ context.Context, in params.SeedDataInput) (params.SeedDataResult, error) {
+	env.OnActivity(names.ActivityGenerateCSVs, mock.Anything, mock.Anything).Return(func(_ context.Context, in params.SeedDataInput) (params.SeedDataResult, error) {
 		got = in
 		return params.SeedDataResult{}, nil
 	})
@@ -159,7 +158,7 @@ func TestSeedDataDefaultsAsOfToRunDay(t *testing.T) {
 func TestProduceOrdersChunksAndLimit(t *testing.T) {
 	env := newEnv(t)
 	var starts []int64
-	env.OnActivity(acts.ProduceChunk, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
+	env.OnActivity(names.ActivityProduceChunk, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
 		starts = append(starts, p.Position)
 		return params.ProduceChunkResult{Topic: "t", Sent: p.Count}, nil
 	})
@@ -174,7 +173,7 @@ func TestProduceOrdersChunksAndLimit(t *testing.T) {
 
 func TestProduceOrdersStopsAtEOF(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(acts.ProduceChunk, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
+	env.OnActivity(names.ActivityProduceChunk, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
 		if p.Position >= 100 {
 			return params.ProduceChunkResult{Sent: 30, EOF: true}, nil
 		}
@@ -190,21 +189,21 @@ func TestProduceOrdersRefusesUnknownMode(t *testing.T) {
 	env := newEnv(t)
 	env.ExecuteWorkflow(ProduceOrders, params.ProduceOrdersInput{Mode: "firehose"})
 	err := env.GetWorkflowError()
-	require.Equal(t, activities.ErrInvalidInput, appErrType(err))
+	require.Equal(t, names.ErrInvalidInput, appErrType(err))
 	require.Contains(t, err.Error(), "mode")
 }
 
 func TestIngestDrainWaitsForSignalThenLoadsOnceMore(t *testing.T) {
 	env := newEnv(t)
 	rounds := 0
-	env.OnActivity(acts.ListPartitions, mock.Anything, mock.Anything).Return(func(_ context.Context, _ string) ([]int, error) {
+	env.OnActivity(names.ActivityListPartitions, mock.Anything, mock.Anything).Return(func(_ context.Context, _ string) ([]int, error) {
 		if rounds >= 2 {
 			return []int{0, 1, 2}, nil // a partition added while running
 		}
 		return []int{0, 1}, nil
 	})
 	seen := map[int]int{}
-	env.OnActivity(acts.LoadPartition, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.LoadPartitionParams) (params.PartitionResult, error) {
+	env.OnActivity(names.ActivityLoadPartition, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.LoadPartitionParams) (params.PartitionResult, error) {
 		require.False(t, p.Follow)
 		seen[p.Partition]++
 		if p.Partition == 0 {
@@ -225,8 +224,8 @@ func TestIngestDrainWaitsForSignalThenLoadsOnceMore(t *testing.T) {
 
 func TestIngestDrainWithoutSignalIsOneRound(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(acts.ListPartitions, mock.Anything, mock.Anything).Return([]int{0, 1, 2}, nil)
-	env.OnActivity(acts.LoadPartition, mock.Anything, mock.Anything).Return(params.PartitionResult{Loaded: 2}, nil)
+	env.OnActivity(names.ActivityListPartitions, mock.Anything, mock.Anything).Return([]int{0, 1, 2}, nil)
+	env.OnActivity(names.ActivityLoadPartition, mock.Anything, mock.Anything).Return(params.PartitionResult{Loaded: 2}, nil)
 	env.ExecuteWorkflow(IngestOrders, params.IngestOrdersInput{})
 	var res params.IngestOrdersResult
 	require.NoError(t, env.GetWorkflowResult(&res))
@@ -236,8 +235,8 @@ func TestIngestDrainWithoutSignalIsOneRound(t *testing.T) {
 
 func TestIngestFollowStopsOnSignal(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(acts.ListPartitions, mock.Anything, mock.Anything).Return([]int{0}, nil)
-	env.OnActivity(acts.LoadPartition, mock.Anything, mock.Anything).Return(func(ctx context.Context, p params.LoadPartitionParams) (params.PartitionResult, error) {
+	env.OnActivity(names.ActivityListPartitions, mock.Anything, mock.Anything).Return([]int{0}, nil)
+	env.OnActivity(names.ActivityLoadPartition, mock.Anything, mock.Anything).Return(func(ctx context.Context, p params.LoadPartitionParams) (params.PartitionResult, error) {
 		require.True(t, p.Follow)
 		select { // runs until cancelled by the stop signal
 		case <-ctx.Done():
@@ -254,22 +253,22 @@ func TestIngestFollowStopsOnSignal(t *testing.T) {
 
 func TestIngestPropagatesNonRetryableLoaderError(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(acts.ListPartitions, mock.Anything, mock.Anything).Return([]int{0}, nil)
-	env.OnActivity(acts.LoadPartition, mock.Anything, mock.Anything).Return(params.PartitionResult{},
-		temporal.NewNonRetryableApplicationError("stored offset 9 outside [10, 20]", activities.ErrOffsetOutOfRange, nil))
+	env.OnActivity(names.ActivityListPartitions, mock.Anything, mock.Anything).Return([]int{0}, nil)
+	env.OnActivity(names.ActivityLoadPartition, mock.Anything, mock.Anything).Return(params.PartitionResult{},
+		temporal.NewNonRetryableApplicationError("stored offset 9 outside [10, 20]", names.ErrOffsetOutOfRange, nil))
 	env.ExecuteWorkflow(IngestOrders, params.IngestOrdersInput{})
-	require.Equal(t, activities.ErrOffsetOutOfRange, appErrType(env.GetWorkflowError()))
+	require.Equal(t, names.ErrOffsetOutOfRange, appErrType(env.GetWorkflowError()))
 }
 
 func TestIngestRefusesBadBatchWait(t *testing.T) {
 	env := newEnv(t)
 	env.ExecuteWorkflow(IngestOrders, params.IngestOrdersInput{BatchWait: params.Duration(time.Hour)})
-	require.Equal(t, activities.ErrInvalidInput, appErrType(env.GetWorkflowError()))
+	require.Equal(t, names.ErrInvalidInput, appErrType(env.GetWorkflowError()))
 }
 
 func TestValidateAllowFailReturnsReport(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(acts.RunValidation, mock.Anything, mock.Anything).Return(params.ValidationReport{Status: params.StatusFail}, nil)
+	env.OnActivity(names.ActivityRunValidation, mock.Anything, mock.Anything).Return(params.ValidationReport{Status: params.StatusFail}, nil)
 	env.ExecuteWorkflow(ValidatePipeline, params.ValidatePipelineInput{AllowFail: true})
 	var rep params.ValidationReport
 	require.NoError(t, env.GetWorkflowResult(&rep))
@@ -278,21 +277,21 @@ func TestValidateAllowFailReturnsReport(t *testing.T) {
 
 func TestValidateWarnIsNotAFailure(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(acts.RunValidation, mock.Anything, mock.Anything).Return(params.ValidationReport{Status: params.StatusWarn}, nil)
+	env.OnActivity(names.ActivityRunValidation, mock.Anything, mock.Anything).Return(params.ValidationReport{Status: params.StatusWarn}, nil)
 	env.ExecuteWorkflow(ValidatePipeline, params.ValidatePipelineInput{})
 	require.NoError(t, env.GetWorkflowError())
 }
 
 func TestMergeAndDeploySchemaPassResultsThrough(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(acts.MergeRawToProd, mock.Anything, mock.Anything).Return(params.MergeOrdersResult{NothingNew: true}, nil)
+	env.OnActivity(names.ActivityMergeRawToProd, mock.Anything, mock.Anything).Return(params.MergeOrdersResult{NothingNew: true}, nil)
 	env.ExecuteWorkflow(MergeOrders, params.MergeOrdersInput{})
 	var m params.MergeOrdersResult
 	require.NoError(t, env.GetWorkflowResult(&m))
 	require.True(t, m.NothingNew, "a skip is a success")
 
 	env = newEnv(t)
-	env.OnActivity(acts.ApplyMigrations, mock.Anything, params.DeploySchemaInput{DryRun: true}).Return(params.DeploySchemaResult{SQL: "CREATE ..."}, nil)
+	env.OnActivity(names.ActivityApplyMigrations, mock.Anything, params.DeploySchemaInput{DryRun: true}).Return(params.DeploySchemaResult{SQL: "CREATE ..."}, nil)
 	env.ExecuteWorkflow(DeploySchema, params.DeploySchemaInput{DryRun: true})
 	var d params.DeploySchemaResult
 	require.NoError(t, env.GetWorkflowResult(&d))
@@ -303,7 +302,7 @@ func TestProduceStreamPauseResumeAndRate(t *testing.T) {
 	env := newEnv(t)
 	var rates []float64
 	paused := true
-	env.OnActivity(acts.ProduceChunk, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
+	env.OnActivity(names.ActivityProduceChunk, mock.Anything, mock.Anything).Return(func(_ context.Context, p params.ProduceChunkParams) (params.ProduceChunkResult, error) {
 		require.Equal(t, params.ModeStream, p.Mode)
 		require.False(t, paused, "no chunk may run while paused")
 		rates = append(rates, p.Rate)
@@ -348,7 +347,7 @@ func TestProduceStopsAtDeadline(t *testing.T) {
 	env := newEnv(t)
 	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	env.SetStartTime(start)
-	env.OnActivity(acts.ProduceChunk, mock.Anything, mock.Anything).Return(params.ProduceChunkResult{Sent: 5, Attempt: 1}, nil)
+	env.OnActivity(names.ActivityProduceChunk, mock.Anything, mock.Anything).Return(params.ProduceChunkResult{Sent: 5, Attempt: 1}, nil)
 	// A run continued as new after its deadline passed sends nothing more.
 	env.ExecuteWorkflow(ProduceOrders, params.ProduceOrdersInput{Mode: params.ModeStream, Carry: &params.ProduceProgress{
 		Sent: 100, Position: 100, StartedAt: start.Add(-time.Hour).Format(time.RFC3339Nano), Deadline: start.Add(-time.Second).Format(time.RFC3339Nano),

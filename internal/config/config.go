@@ -1,6 +1,6 @@
-// Package config reads Dropflow's settings from environment variables (the
-// names of the original design) and refuses bad ones with one line naming the
-// variable. Temporal's own variables are read by the SDK's envconfig.
+// Package config reads Dropflow's settings from environment variables
+// (SNOW_*, KAFKA_*, WAREHOUSE, ...) and refuses bad ones with one line naming
+// the variable. Temporal's own variables are read by the SDK's envconfig.
 package config
 
 import (
@@ -8,6 +8,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/currency"
 
 	"github.com/dropflow/dropflow/internal/ident"
 )
@@ -31,7 +33,10 @@ type Config struct {
 	TemporalUIURL string // TEMPORAL_UI_URL: for links from the dashboard
 	LogFormat     string // LOG_FORMAT: console | json
 	LogLevel      string // LOG_LEVEL
-	Snowflake     Snowflake
+	// Currency (CURRENCY) is the ISO 4217 code the dashboard shows money in;
+	// amounts in the warehouse and the JSON API are plain numbers.
+	Currency  string
+	Snowflake Snowflake
 }
 
 // Snowflake holds the SNOW_* variables.
@@ -90,6 +95,7 @@ func Load(env Lookup) (Config, error) {
 		TemporalUIURL:  strings.TrimRight(get("TEMPORAL_UI_URL", "http://localhost:8233"), "/"),
 		LogFormat:      strings.ToLower(get("LOG_FORMAT", "console")),
 		LogLevel:       get("LOG_LEVEL", "info"),
+		Currency:       strings.ToUpper(get("CURRENCY", "EUR")),
 		Snowflake: Snowflake{
 			Account: get("SNOW_ACCOUNT", ""), User: get("SNOW_USER", ""), Password: get("SNOW_PASSWORD", ""),
 			PrivateKeyPath: get("SNOW_PRIVATE_KEY_PATH", ""), PrivateKeyPassphrase: get("SNOW_PRIVATE_KEY_PASSPHRASE", ""), Role: get("SNOW_ROLE", ""),
@@ -144,6 +150,9 @@ func Load(env Lookup) (Config, error) {
 	}
 	if c.LogFormat != "console" && c.LogFormat != "json" {
 		return c, &Error{Var: "LOG_FORMAT", Value: c.LogFormat, Want: "want console or json"}
+	}
+	if _, err := currency.ParseISO(c.Currency); err != nil || len(c.Currency) != 3 {
+		return c, &Error{Var: "CURRENCY", Value: c.Currency, Want: "want an ISO 4217 currency code such as EUR, USD or GBP"}
 	}
 	return c, nil
 }

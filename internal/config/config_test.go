@@ -24,6 +24,22 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// CURRENCY defaults to EUR, takes any ISO 4217 code in either case, and
+// refuses what is not one.
+func TestCurrency(t *testing.T) {
+	for in, want := range map[string]string{"": "EUR", "usd": "USD", "JPY": "JPY", "GBP": "GBP"} {
+		c, err := Load(env("CURRENCY", in))
+		if err != nil || c.Currency != want {
+			t.Errorf("CURRENCY=%q: %q, %v; want %q", in, c.Currency, err, want)
+		}
+	}
+	for _, bad := range []string{"XYZ", "EU", "€", "US$"} {
+		if _, err := Load(env("CURRENCY", bad)); err == nil || !strings.Contains(err.Error(), "CURRENCY") {
+			t.Errorf("CURRENCY=%q accepted: %v", bad, err)
+		}
+	}
+}
+
 // Profiles are off unless DEBUG_ADDR is set, loopback unless a host is
 // named, and never on the dashboard's address.
 func TestDebugAddr(t *testing.T) {
@@ -45,6 +61,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"SNOW_ACCOUNT":            env("WAREHOUSE", "snowflake"),
 		"SNOW_PASSWORD":           env("WAREHOUSE", "snowflake", "SNOW_ACCOUNT", "a", "SNOW_USER", "u"),
 		"LOG_FORMAT":              env("LOG_FORMAT", "xml"),
+		"CURRENCY":                env("CURRENCY", "EURO"),
 		"KAFKA_PARTITIONS":        env("KAFKA_PARTITIONS", "0"),
 		"HTTP_ADDR":               env("HTTP_ADDR", "8080"),
 		"DEBUG_ADDR":              env("DEBUG_ADDR", "6060"),

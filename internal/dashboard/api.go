@@ -36,7 +36,10 @@ func rangeStart(r *http.Request, now time.Time) (string, time.Time, error) {
 
 // KPIs are the cards of the selected range.
 type KPIs struct {
-	Range         string  `json:"range"`
+	Range string `json:"range"`
+	// Currency is the ISO 4217 code of every amount (CURRENCY); amounts
+	// stay numbers.
+	Currency      string  `json:"currency"`
 	From          string  `json:"from"`
 	Orders        int64   `json:"orders"`
 	Revenue       float64 `json:"revenue"`
@@ -88,14 +91,44 @@ type Health struct {
 	ValidationURL    string         `json:"validation_runs_url"`
 	PipelineURL      string         `json:"pipeline_runs_url"`
 	TemporalUI       string         `json:"temporal_ui"`
+	Currency         string         `json:"currency"`
 }
 
+// Trends are the last 30 minutes: the warehouse's counts per minute (every
+// worker's ingest and merges) and this worker's samples of lag and
+// freshness.
+type Trends struct {
+	From    string   `json:"from"`
+	Minutes []Minute `json:"minutes"`
+	Samples []Point  `json:"samples"`
+}
+
+// Minute is one minute of the warehouse's throughput.
+type Minute struct {
+	Minute      string  `json:"minute"`
+	RawPerS     float64 `json:"raw_per_s"`
+	ProdPerS    float64 `json:"prod_per_s"`
+	rawN, prodN int64
+}
+
+// TrendWindow is how far back the trend charts reach.
+const TrendWindow = 30 * time.Minute
+
+// APIError is the JSON body of a failed read: what failed and what to do.
+type APIError struct {
+	Error     string `json:"error"`
+	Component string `json:"component"`
+	Hint      string `json:"hint"`
+}
+
+// writeJSON writes v, or err as a 503 naming the warehouse: every read
+// behind the API is a warehouse read, and the page shows the hint.
 func (s *Server) writeJSON(w http.ResponseWriter, v any, err error) {
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
 	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		v = APIError{Error: err.Error(), Component: "warehouse", Hint: s.warehouseHint()}
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(v)
 }
@@ -107,7 +140,7 @@ func (s *Server) apiKPIs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k, err := s.kpis(r.Context(), from)
-	k.Range = name
+	k.Range, k.Currency = name, s.Currency
 	s.writeJSON(w, k, err)
 }
 
@@ -227,7 +260,8 @@ func (s *Server) apiHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := Health{Layers: layers, LastMerge: lastMerge, LastValidation: lastValidation, TemporalUI: s.workflowsURL(),
-		MergeRunsURL: s.runsURL("MergeOrders"), ValidationURL: s.runsURL("ValidatePipeline"), PipelineURL: s.runsURL("Pipeline"), KafkaLag: []kafka.PartitionLag{}}
+		MergeRunsURL: s.runsURL("MergeOrders"), ValidationURL: s.runsURL("ValidatePipeline"), PipelineURL: s.runsURL("Pipeline"), KafkaLag: []kafka.PartitionLag{},
+		Currency: s.Currency}
 	since := time.Now().Add(-time.Minute).UTC()
 	var in, out int64
 	if err := s.WH.QueryRow(ctx, eventsInQuery, since).Scan(&in); err != nil {
@@ -244,16 +278,79 @@ func (s *Server) apiHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.Lag != nil {
-		lctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-		lag, err := s.Lag(lctx)
-		cancel()
-		if err != nil {
-			h.KafkaLagError = err.Error()
-		} else {
-			h.KafkaLag = lag
-		}
+		h.KafkaLag, h.KafkaLagError = readLag(ctx, s.Lag)
 	}
 	s.writeJSON(w, h, nil)
+}
+
+// apiHistory serves the trend charts' data.
+func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
+	from := time.Now().Add(-TrendWindow).UTC().Truncate(time.Minute)
+	t := Trends{From: from.Format(time.RFC3339), Minutes: []Minute{}, Samples: []Point{}}
+	if s.History != nil {
+		t.Samples = s.History.Points()
+	}
+	byMinute := map[time.Time]*Minute{}
+	for m := from; !m.After(time.Now()); m = m.Add(time.Minute) {
+		t.Minutes = append(t.Minutes, Minute{Minute: m.Format(time.RFC3339)})
+	}
+	for i := range t.Minutes {
+		at, _ := time.Parse(time.RFC3339, t.Minutes[i].Minute)
+		byMinute[at] = &t.Minutes[i]
+	}
+	for _, q := range []struct {
+		what, sql string
+		into      func(*Minute, int64)
+	}{
+		{"events into RAW per minute", rawPerMinuteQuery, func(m *Minute, n int64) { m.rawN = n }},
+		{"orders into PROD per minute", prodPerMinuteQuery, func(m *Minute, n int64) { m.prodN = n }},
+	} {
+		if err := s.perMinute(r.Context(), q.sql, from, func(at time.Time, n int64) {
+			if m := byMinute[at.UTC()]; m != nil {
+				q.into(m, n)
+			}
+		}); err != nil {
+			s.writeJSON(w, nil, wrap(q.what, err))
+			return
+		}
+	}
+	now := time.Now()
+	for i := range t.Minutes {
+		m := &t.Minutes[i]
+		// The current minute is a partial one: divide by what has passed of it.
+		secs := 60.0
+		if at, _ := time.Parse(time.RFC3339, m.Minute); now.Sub(at) < time.Minute {
+			secs = max(now.Sub(at).Seconds(), 1)
+		}
+		m.RawPerS, m.ProdPerS = float64(m.rawN)/secs, float64(m.prodN)/secs
+	}
+	s.writeJSON(w, t, nil)
+}
+
+// perMinute runs a (minute, count) query from a lower bound.
+func (s *Server) perMinute(ctx context.Context, q string, from time.Time, each func(time.Time, int64)) error {
+	rows, err := s.WH.Query(ctx, q, from)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at time.Time
+		var n int64
+		if err := rows.Scan(&at, &n); err != nil {
+			return err
+		}
+		each(at, n)
+	}
+	return rows.Err()
+}
+
+// warehouseHint says where to look when the warehouse cannot be read.
+func (s *Server) warehouseHint() string {
+	if s.WH != nil && s.WH.Dialect() == "snowflake" {
+		return "the worker cannot read Snowflake: check SNOW_ACCOUNT, SNOW_USER and the credentials, and that the database exists (bin/starter deploy-schema); /readyz names what is down"
+	}
+	return "the worker cannot read DuckDB: check DUCKDB_PATH and that the worker owns the file, then run bin/starter deploy-schema if the tables are missing; /readyz names what is down"
 }
 
 func wrap(what string, err error) error {

@@ -32,6 +32,11 @@ type Server struct {
 	Ready         []Check
 	// Lag measures Kafka lag per partition; nil hides it.
 	Lag func(ctx context.Context) ([]kafka.PartitionLag, error)
+	// Currency is the ISO 4217 code the page formats money in (CURRENCY).
+	Currency string
+	// History is this process's last 30 minutes of lag and freshness; nil
+	// serves none.
+	History *History
 }
 
 // Summary is the data behind the page.
@@ -76,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/daily", s.apiDaily)
 	mux.HandleFunc("GET /api/recent-orders", s.apiRecentOrders)
 	mux.HandleFunc("GET /api/health", s.apiHealth)
+	mux.HandleFunc("GET /api/history", s.apiHistory)
 	mux.HandleFunc("GET /api/schema/order-event", s.apiEventSchema)
 	mux.Handle("GET /assets/", http.FileServerFS(assets))
 	mux.HandleFunc("GET /{$}", s.page)

@@ -17,17 +17,23 @@ ORDER BY o.sold_at DESC, o.order_id DESC LIMIT ?`
 	eventsOutQuery = `SELECT count(*) FROM prod.orders WHERE merged_at >= ?`
 	conflictsQuery = `SELECT count(*) FROM raw.orders_events_rejected WHERE reason = 'event_id_conflict'`
 	lastMergeQuery = `SELECT finished_at, inserted, updated, nothing_new FROM ops.merge_runs ORDER BY finished_at DESC LIMIT 1`
+	// Per minute for the trend charts: RAW by ingestion, PROD by the last
+	// write of each order (an update moves an order to its newer minute).
+	rawPerMinuteQuery  = `SELECT date_trunc('minute', ingested_at), count(*) FROM raw.orders_events WHERE ingested_at >= ? GROUP BY 1 ORDER BY 1`
+	prodPerMinuteQuery = `SELECT date_trunc('minute', merged_at), count(*) FROM prod.orders WHERE merged_at >= ? GROUP BY 1 ORDER BY 1`
 )
 
 // Queries returns every portable statement the dashboard sends, by name.
 func Queries() map[string]string {
 	return map[string]string{
-		"kpis":         kpisQuery,
-		"topProducts":  topProductsQuery,
-		"recentOrders": recentOrdersQuery,
-		"eventsIn":     eventsInQuery,
-		"eventsOut":    eventsOutQuery,
-		"lastMerge":    lastMergeQuery,
-		"conflicts":    conflictsQuery,
+		"kpis":          kpisQuery,
+		"topProducts":   topProductsQuery,
+		"recentOrders":  recentOrdersQuery,
+		"eventsIn":      eventsInQuery,
+		"eventsOut":     eventsOutQuery,
+		"lastMerge":     lastMergeQuery,
+		"conflicts":     conflictsQuery,
+		"rawPerMinute":  rawPerMinuteQuery,
+		"prodPerMinute": prodPerMinuteQuery,
 	}
 }

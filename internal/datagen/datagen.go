@@ -48,7 +48,10 @@ const OrderWindow = 90 * 24 * time.Hour
 // function of (Spec, GeneratorVersion): any worker regenerates them
 // byte-identically, so the version is recorded with a data set and files of
 // another version are never mistaken for it.
-const GeneratorVersion = 1
+//
+// Version 2 draws each product's name and price from its category (Catalog);
+// version 1 drew name, category and price independently.
+const GeneratorVersion = 2
 
 // Spec says what to generate.
 type Spec struct {
@@ -100,8 +103,6 @@ func FilesIn(dir string) Files {
 
 // ts formats a time as ISO 8601 UTC with a trailing Z, second precision.
 func ts(t time.Time) string { return t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z") }
-
-var categories = []string{"Electronics", "Home & Kitchen", "Beauty", "Sports", "Toys", "Fashion", "Garden", "Pets"}
 
 // statusWeights give a realistic mix; the cumulative order follows events.Statuses().
 var statusWeights = []int{8, 22, 25, 38, 4, 3}
@@ -160,10 +161,13 @@ func Generate(dir string, s Spec) (Files, error) {
 
 	prices := make([]events.Cents, s.Products)
 	inventory := make([][]string, 0, s.Products)
+	seen := make(map[string]bool, s.Products)
 	for i := 0; i < s.Products; i++ {
-		prices[i] = events.Cents(f.IntRange(499, 49999))
+		cat := Catalog[f.IntRange(0, len(Catalog)-1)]
+		name, cents := cat.draw(f.IntRange, seen)
+		prices[i] = events.Cents(cents)
 		updated := asOf.Add(-time.Duration(f.IntRange(3600, 30*24*3600)) * time.Second)
-		inventory = append(inventory, []string{strconv.Itoa(FirstProductID + i), f.ProductName(), categories[f.IntRange(0, len(categories)-1)],
+		inventory = append(inventory, []string{strconv.Itoa(FirstProductID + i), name, cat.Name,
 			prices[i].String(), strconv.Itoa(f.IntRange(0, 1000)), ts(updated)})
 	}
 

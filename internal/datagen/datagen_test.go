@@ -146,3 +146,47 @@ func TestOpenOrdersAtResumesAtTheSameRow(t *testing.T) {
 		t.Fatal("offset must advance")
 	}
 }
+
+// TestProductsReadLikeTheirCategory: every product's name is made of its
+// category's words and its price lies in the category's range.
+func TestProductsReadLikeTheirCategory(t *testing.T) {
+	f := gen(t, Spec{Seed: 3, Customers: 10, Products: 400, Orders: 10, AsOf: asOf})
+	rows := readCSV(t, f.Inventory)[1:]
+	names, cats := map[string]bool{}, map[string]bool{}
+	for _, r := range rows {
+		cat, ok := CategoryNamed(r[2])
+		if !ok {
+			t.Fatalf("product %s: category %q is not in the catalog", r[0], r[2])
+		}
+		if !cat.Describes(r[1]) {
+			t.Fatalf("product %s: name %q is not from %s's vocabulary", r[0], r[1], r[2])
+		}
+		whole, frac, _ := strings.Cut(r[3], ".")
+		w, _ := strconv.Atoi(whole)
+		if c := w*100 + mustAtoi(t, frac); c < cat.MinCents || c > cat.MaxCents {
+			t.Fatalf("product %s (%s): price %s outside %d..%d cents", r[0], r[2], r[3], cat.MinCents, cat.MaxCents)
+		}
+		names[r[1]], cats[r[2]] = true, true
+	}
+	if len(cats) != len(Catalog) {
+		t.Fatalf("%d of %d categories used by 400 products", len(cats), len(Catalog))
+	}
+	if len(names) < 350 {
+		t.Fatalf("only %d distinct names for 400 products", len(names))
+	}
+	if (Category{Qualifiers: []string{"Cast Iron"}, Items: []string{"Skillet"}}).Describes("Cast Iron Salt Shaker") {
+		t.Fatal("Describes accepts an item outside the vocabulary")
+	}
+	if c, _ := CategoryNamed("Beauty"); c.Describes("Cast Iron Salt Shaker") {
+		t.Fatal("a kitchen product reads as Beauty")
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -553,9 +553,10 @@ const (
 	// events not merged yet (a commit on the merger's own host wakes it at once).
 	MergerPoll = 500 * time.Millisecond
 	// MergerRest is how many times a merge's own duration the merger rests
-	// after it: merging at most a fifth of the time. Under a backlog merges
-	// grow and, on DuckDB, share the cores with ingest; in a steady stream a
-	// merge takes milliseconds and so does the rest.
+	// after it while loaders on its host are behind (a backlog): merging at
+	// most a fifth of the time, since merges then grow and, on DuckDB, share
+	// the cores with ingest. It stops resting as soon as they catch up; in a
+	// steady stream it does not rest.
 	MergerRest = 4
 	// MergerIdle ends the merger after this long without new RAW events; the
 	// next nudge starts it again.

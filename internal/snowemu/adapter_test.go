@@ -16,7 +16,7 @@ import (
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 	"github.com/dropflow/dropflow/internal/warehouse/warehousetest"
-	sqlfiles "github.com/dropflow/dropflow/sql"
+	"github.com/dropflow/dropflow/sql/migrations"
 )
 
 func startTest(t *testing.T, users ...User) *Server {
@@ -151,7 +151,7 @@ func TestSnowflakeDeploySchema(t *testing.T) {
 	wh := openAdapter(t, s, warehouse.SnowflakeOptions{})
 	ctx := context.Background()
 	dry, err := wh.Migrate(ctx, true)
-	files, _ := fs.Glob(sqlfiles.Migrations, "snowflake/*.sql")
+	files, _ := fs.Glob(migrations.FS, "snowflake/*.sql")
 	if err != nil || len(dry.Applied) != len(files) || !strings.Contains(dry.SQL, "CREATE DATABASE IF NOT EXISTS DROPSHIPPING_DB") || !strings.Contains(dry.SQL, "ALTER TASK DROPSHIPPING_DB.PROD.INGEST_ORDERS_TASK SUSPEND") {
 		t.Fatalf("dry run: %+v %v", dry, err)
 	}
@@ -172,7 +172,7 @@ func TestSnowflakeDeploySchema(t *testing.T) {
 	exec(t, db, "UPDATE DROPSHIPPING_DB.OPS.SCHEMA_MIGRATIONS SET CHECKSUM = 'edited' WHERE VERSION = '0001_init'")
 	_, err = wh.Migrate(ctx, false)
 	var cm *warehouse.ChecksumMismatchError
-	if !errors.As(err, &cm) || cm.File != "sql/snowflake/0001_init.sql" || cm.Applied != "edited" {
+	if !errors.As(err, &cm) || cm.File != "sql/migrations/snowflake/0001_init.sql" || cm.Applied != "edited" {
 		t.Fatalf("want a checksum mismatch naming the file, got %v", err)
 	}
 }

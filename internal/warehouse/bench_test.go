@@ -35,6 +35,8 @@ func BenchmarkLoadBatch(b *testing.B) {
 		}
 		b.ReportMetric(float64(n), "rows/op")
 	})
+	// The original consumer's shape at its best: one prepared INSERT, one
+	// transaction per 10 rows (its batch), not one auto-commit per row.
 	b.Run("row-inserts-baseline", func(b *testing.B) {
 		d := openBench(b)
 		ctx := context.Background()
@@ -43,9 +45,9 @@ func BenchmarkLoadBatch(b *testing.B) {
 			b.StopTimer()
 			evs := mk(b, int64(i*n))
 			b.StartTimer()
-			for _, e := range evs {
-				if _, err := d.db.ExecContext(ctx, `INSERT INTO raw.orders_events VALUES (?, ?, ?, 't', 0, ?, ?, now(), NULL)`, e.EventID, e.EventType, string(e.Payload), e.Offset, e.ProducedAt); err != nil {
-					b.Fatal(fmt.Errorf("row insert: %w", err))
+			for j := 0; j < len(evs); j += 10 {
+				if err := insertTen(ctx, d, evs[j:min(j+10, len(evs))]); err != nil {
+					b.Fatal(err)
 				}
 			}
 		}
@@ -64,4 +66,24 @@ func openBench(b *testing.B) *DuckDB {
 		b.Fatal(err)
 	}
 	return d
+}
+
+// insertTen writes up to ten events through a prepared INSERT in one transaction.
+func insertTen(ctx context.Context, d *DuckDB, evs []Event) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	st, err := tx.PrepareContext(ctx, `INSERT INTO raw.orders_events VALUES (?, ?, ?, 't', 0, ?, ?, now(), NULL)`)
+	if err != nil {
+		return fmt.Errorf("prepare row insert: %w", err)
+	}
+	defer st.Close()
+	for _, e := range evs {
+		if _, err := st.ExecContext(ctx, e.EventID, e.EventType, string(e.Payload), e.Offset, e.ProducedAt); err != nil {
+			return fmt.Errorf("row insert: %w", err)
+		}
+	}
+	return tx.Commit()
 }

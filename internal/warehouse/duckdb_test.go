@@ -101,7 +101,7 @@ func TestChangedMigrationStopsDeploy(t *testing.T) {
 	}
 	_, err := d.Migrate(ctx, false)
 	var ce *ChecksumMismatchError
-	if !errors.As(err, &ce) || ce.File != "sql/duckdb/0001_init.sql" || ce.Applied != "abc" {
+	if !errors.As(err, &ce) || ce.File != "sql/migrations/duckdb/0001_init.sql" || ce.Applied != "abc" {
 		t.Fatalf("want a checksum mismatch naming the file, got %v", err)
 	}
 }

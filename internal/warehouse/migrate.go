@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/dropflow/dropflow/internal/params"
-	sqlfiles "github.com/dropflow/dropflow/sql"
+	"github.com/dropflow/dropflow/sql/migrations"
 )
 
 // Migration is one versioned SQL file.
@@ -34,7 +34,7 @@ func (e *ChecksumMismatchError) Error() string {
 
 // Migrations returns the embedded migrations of a dialect in order.
 func Migrations(dialect string) ([]Migration, error) {
-	return migrationsFrom(sqlfiles.Migrations, dialect)
+	return migrationsFrom(migrations.FS, dialect)
 }
 
 func migrationsFrom(fsys fs.FS, dir string) ([]Migration, error) {
@@ -109,7 +109,7 @@ func (m migrator) run(ctx context.Context, dryRun bool) (params.DeploySchemaResu
 	for _, mig := range migs {
 		if sum, ok := applied[mig.Version]; ok {
 			if sum != mig.Checksum {
-				return res, &ChecksumMismatchError{File: "sql/" + m.dialect + "/" + mig.Version + ".sql", Applied: sum, OnDisk: mig.Checksum}
+				return res, &ChecksumMismatchError{File: "sql/migrations/" + m.dialect + "/" + mig.Version + ".sql", Applied: sum, OnDisk: mig.Checksum}
 			}
 			res.Already = append(res.Already, mig.Version)
 			continue

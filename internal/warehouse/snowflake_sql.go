@@ -70,7 +70,7 @@ const (
 )
 
 // snowFlatColumns flattens one RAW event: the STAGING view and the task's
-// MERGE (sql/snowflake/0001_init.sql) repeat these expressions, and a test
+// MERGE (sql/migrations/snowflake/0001_init.sql) repeat these expressions, and a test
 // holds them equal.
 const snowFlatColumns = `EVENT_ID,
     EVENT_TYPE,

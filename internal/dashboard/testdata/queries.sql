@@ -14,6 +14,12 @@ FROM prod.orders WHERE sold_at >= ?;
 -- lastMerge
 SELECT finished_at, inserted, updated, nothing_new FROM ops.merge_runs ORDER BY finished_at DESC LIMIT 1;
 
+-- prodPerMinute
+SELECT date_trunc('minute', merged_at), count(*) FROM prod.orders WHERE merged_at >= ? GROUP BY 1 ORDER BY 1;
+
+-- rawPerMinute
+SELECT date_trunc('minute', ingested_at), count(*) FROM raw.orders_events WHERE ingested_at >= ? GROUP BY 1 ORDER BY 1;
+
 -- recentOrders
 SELECT o.order_id, coalesce(c.name, 'customer ' || o.customer_id), coalesce(i.product_name, 'product ' || o.product_id),
   o.quantity, CAST(o.unit_price AS DOUBLE), CAST(o.total_amount AS DOUBLE), o.sold_at
