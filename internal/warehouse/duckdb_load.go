@@ -1,0 +1,277 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bits-and-blooms/bloom/v3"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// withTx runs fn inside one transaction on one connection, so that
+// Appenders (which work on the raw connection) join the transaction.
+func (d *DuckDB) withTx(ctx context.Context, fn func(conn *sql.Conn) error) error {
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("warehouse: get connection: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return fmt.Errorf("warehouse: begin: %w", err)
+	}
+	if err := fn(conn); err != nil {
+		// Rollback on a fresh context: the caller's may be the one cancelled.
+		if _, rbErr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("warehouse: rollback: %w", rbErr))
+		}
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		return fmt.Errorf("warehouse: commit: %w", err)
+	}
+	return nil
+}
+
+func appendRows(conn *sql.Conn, catalog, schema, table string, n int, row func(i int) []driver.Value) error {
+	return conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppender(dc.(driver.Conn), catalog, schema, table)
+		if err != nil {
+			return fmt.Errorf("warehouse: appender on %s.%s: %w", schema, table, err)
+		}
+		for i := 0; i < n; i++ {
+			if err := a.AppendRow(row(i)...); err != nil {
+				a.Close()
+				return fmt.Errorf("warehouse: append to %s.%s: %w", schema, table, err)
+			}
+		}
+		if err := a.Close(); err != nil {
+			return fmt.Errorf("warehouse: flush %s.%s: %w", schema, table, err)
+		}
+		return nil
+	})
+}
+
+// LoadBatch writes one batch and its offset in one transaction.
+func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
+	var res LoadResult
+	now := time.Now().UTC()
+	err := d.withTx(ctx, func(conn *sql.Conn) error {
+		// Fence first: if another loader advanced this partition, write nothing.
+		if err := moveOffset(ctx, conn, b.Topic, b.Partition, b.FromOffset, b.NextOffset, now); err != nil {
+			return err
+		}
+		rejects := b.Rejects
+		if len(b.Events) > 0 {
+			fresh, conflicts, err := d.newEvents(ctx, conn, b)
+			if err != nil {
+				return err
+			}
+			if len(fresh) > 0 {
+				// Straight into RAW: the Appender joins this transaction.
+				err = appendRows(conn, "", "raw", "orders_events", len(fresh), func(i int) []driver.Value {
+					e := fresh[i]
+					var produced any
+					if !e.ProducedAt.IsZero() {
+						produced = e.ProducedAt.UTC()
+					}
+					// RawMessage: the driver writes the document itself, not a JSON string of it.
+					return []driver.Value{e.EventID, e.EventType, json.RawMessage(e.Payload), b.Topic, int32(b.Partition), e.Offset, produced, now, nullString(e.ContentHash)}
+				})
+				if err != nil {
+					return err
+				}
+			}
+			res.Inserted = int64(len(fresh))
+			res.Conflicts = int64(len(conflicts))
+			res.Duplicates = int64(len(b.Events)-len(fresh)) - res.Conflicts
+			rejects = append(append([]Reject(nil), b.Rejects...), conflicts...)
+		}
+		if len(rejects) > 0 {
+			err := appendRows(conn, "", "raw", "orders_events_rejected", len(rejects), func(i int) []driver.Value {
+				rj := rejects[i]
+				var cp, co, cv any
+				if c := rj.Conflict; c != nil {
+					cp, co, cv = int32(c.Partition), c.Offset, text(c.Value)
+				}
+				return []driver.Value{b.Topic, int32(b.Partition), rj.Offset, text(rj.Key), text(rj.Value), rj.Reason, rj.Error, now, cp, co, cv}
+			})
+			if err != nil {
+				return err
+			}
+			res.Rejected = int64(len(rejects))
+		}
+		if d.beforeCommit != nil {
+			return d.beforeCommit(conn)
+		}
+		return nil
+	})
+	if err != nil {
+		return LoadResult{}, err
+	}
+	return res, nil
+}
+
+// seenFilter returns the Bloom filter of RAW's event_ids, building it once.
+func (d *DuckDB) seenFilter(ctx context.Context) (*bloom.BloomFilter, error) {
+	if d.seen != nil {
+		return d.seen, nil
+	}
+	f := bloom.NewWithEstimates(bloomCapacity, 0.001)
+	rows, err := d.db.QueryContext(ctx, `SELECT event_id FROM raw.orders_events`)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: read RAW event ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("warehouse: read RAW event ids: %w", err)
+		}
+		f.AddString(id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: read RAW event ids: %w", err)
+	}
+	d.seen = f
+	return f, nil
+}
+
+// newEvents drops the batch's events whose event_id is already in RAW with
+// the same content (a resend) or earlier in the batch, keeping the first
+// copy, and returns those whose id is there with other content as
+// event_id_conflict rejects. Ids the Bloom filter has never seen are new for
+// certain; only the others are looked up in RAW, through a temporary table of
+// ids and hashes and one hash join that reads the stored value of conflicts only.
+func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, b Batch) ([]Event, []Reject, error) {
+	unique, conflicts := uniqueEvents(b)
+	var maybe []Event
+	d.seenMu.Lock()
+	filter, err := d.seenFilter(ctx)
+	if err != nil {
+		d.seenMu.Unlock()
+		return nil, nil, err
+	}
+	for _, e := range unique {
+		if filter.TestOrAddString(e.EventID) {
+			maybe = append(maybe, e)
+		}
+	}
+	d.seenMu.Unlock()
+	if len(maybe) == 0 {
+		return unique, conflicts, nil
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE load_ids (event_id VARCHAR, content_hash VARCHAR)`); err != nil {
+		return nil, nil, fmt.Errorf("warehouse: create id buffer: %w", err)
+	}
+	if err := appendRows(conn, "temp", "main", "load_ids", len(maybe), func(i int) []driver.Value {
+		return []driver.Value{maybe[i].EventID, nullString(maybe[i].ContentHash)}
+	}); err != nil {
+		return nil, nil, err
+	}
+	// A stored event without a hash predates fingerprints: same id, a duplicate.
+	rows, err := conn.QueryContext(ctx, `SELECT i.event_id, r.kafka_partition, r.kafka_offset,
+  CASE WHEN r.content_hash <> i.content_hash THEN CAST(r.payload AS VARCHAR) END
+FROM load_ids i JOIN raw.orders_events r ON r.event_id = i.event_id`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("warehouse: look up resent events: %w", err)
+	}
+	type stored struct {
+		partition int
+		offset    int64
+		conflict  sql.NullString
+	}
+	existing := map[string]stored{}
+	for rows.Next() {
+		var id string
+		var st stored
+		if err := rows.Scan(&id, &st.partition, &st.offset, &st.conflict); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("warehouse: look up resent events: %w", err)
+		}
+		existing[id] = st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("warehouse: look up resent events: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `DROP TABLE load_ids`); err != nil {
+		return nil, nil, fmt.Errorf("warehouse: drop id buffer: %w", err)
+	}
+	if len(existing) == 0 {
+		return unique, conflicts, nil
+	}
+	fresh := unique[:0]
+	for _, e := range unique {
+		st, dup := existing[e.EventID]
+		switch {
+		case !dup:
+			fresh = append(fresh, e)
+		case st.conflict.Valid:
+			conflicts = append(conflicts, conflictReject(e, st.partition, st.offset, []byte(st.conflict.String)))
+		}
+	}
+	return fresh, conflicts, nil
+}
+
+// nullString stores "" as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// text stores bytes as VARCHAR; invalid UTF-8 is replaced so that a binary
+// poison record is still kept (and visibly marked) rather than failing the batch.
+func text(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// LoadCustomers upserts PROD.customers from customers.csv with DuckDB's CSV
+// reader (no row inserts).
+func (d *DuckDB) LoadCustomers(ctx context.Context, csvPath string) (int64, error) {
+	return d.loadCSV(ctx, csvPath, "prod.customers", `
+INSERT OR REPLACE INTO prod.customers
+SELECT customer_id, name, email, city, channel, created_at, ? FROM read_csv(%s, header = true, auto_detect = false,
+  columns = {'customer_id': 'BIGINT', 'name': 'VARCHAR', 'email': 'VARCHAR', 'city': 'VARCHAR', 'channel': 'VARCHAR', 'created_at': 'TIMESTAMP'},
+  timestampformat = '%%Y-%%m-%%dT%%H:%%M:%%SZ')`)
+}
+
+// LoadInventory upserts PROD.inventory from inventory.csv.
+func (d *DuckDB) LoadInventory(ctx context.Context, csvPath string) (int64, error) {
+	return d.loadCSV(ctx, csvPath, "prod.inventory", `
+INSERT OR REPLACE INTO prod.inventory
+SELECT product_id, product_name, category, unit_price, stock_quantity, updated_at, ? FROM read_csv(%s, header = true, auto_detect = false,
+  columns = {'product_id': 'BIGINT', 'product_name': 'VARCHAR', 'category': 'VARCHAR', 'unit_price': 'DECIMAL(12,2)', 'stock_quantity': 'INTEGER', 'updated_at': 'TIMESTAMP'},
+  timestampformat = '%%Y-%%m-%%dT%%H:%%M:%%SZ')`)
+}
+
+func (d *DuckDB) loadCSV(ctx context.Context, csvPath, table, query string) (int64, error) {
+	abs, err := filepath.Abs(csvPath)
+	if err != nil {
+		return 0, fmt.Errorf("warehouse: load %s: %w", table, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return 0, fmt.Errorf("warehouse: load %s: %w", table, err)
+	}
+	r, err := d.db.ExecContext(ctx, fmt.Sprintf(query, sqlString(abs)), time.Now().UTC())
+	if err != nil {
+		return 0, fmt.Errorf("warehouse: load %s from %s: %w", table, csvPath, err)
+	}
+	n, _ := r.RowsAffected()
+	return n, nil
+}
