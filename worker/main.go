@@ -300,6 +300,18 @@ type identified interface {
 	Identity(ctx context.Context) (warehouse.Identity, error)
 }
 
+// snowflakeOptions maps the SNOW_* settings onto the adapter's options: the
+// warehouse package knows nothing of environment variables.
+func snowflakeOptions(c config.Snowflake) warehouse.SnowflakeOptions {
+	return warehouse.SnowflakeOptions{
+		Account: c.Account, User: c.User, Password: c.Password,
+		PrivateKeyPath: c.PrivateKeyPath, PrivateKeyPassphrase: c.PrivateKeyPassphrase,
+		Role: c.Role, Warehouse: c.Warehouse, Database: c.Database, Schema: c.Schema,
+		Host: c.Host, Port: c.Port, Protocol: c.Protocol,
+		StageThreshold: c.StageThreshold, MergeDriver: c.MergeDriver,
+	}
+}
+
 func openWarehouse(ctx context.Context, cfg config.Config) (warehouse.Warehouse, warehouse.Identity, error) {
 	var (
 		wh  identified
@@ -309,7 +321,7 @@ func openWarehouse(ctx context.Context, cfg config.Config) (warehouse.Warehouse,
 	case warehouse.DialectDuckDB:
 		wh, err = warehouse.OpenDuckDBWithOptions(ctx, cfg.DuckDBPath, warehouse.DuckDBOptions{MemoryLimit: cfg.DuckDBMemory})
 	case warehouse.DialectSnowflake:
-		wh, err = warehouse.OpenSnowflake(ctx, warehouse.SnowflakeOptionsFrom(cfg.Snowflake))
+		wh, err = warehouse.OpenSnowflake(ctx, snowflakeOptions(cfg.Snowflake))
 	default:
 		return nil, warehouse.Identity{}, fmt.Errorf("WAREHOUSE=%s: want duckdb or snowflake", cfg.Warehouse)
 	}

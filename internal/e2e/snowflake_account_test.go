@@ -43,7 +43,9 @@ func TestPipelineOnSnowflakeAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := cfg.Snowflake
-	opts := warehouse.SnowflakeOptionsFrom(sc)
+	opts := warehouse.SnowflakeOptions{Account: sc.Account, User: sc.User, Password: sc.Password,
+		PrivateKeyPath: sc.PrivateKeyPath, PrivateKeyPassphrase: sc.PrivateKeyPassphrase, Role: sc.Role,
+		Warehouse: sc.Warehouse, Database: sc.Database, Schema: sc.Schema, Host: sc.Host, Port: sc.Port, Protocol: sc.Protocol}
 	t.Logf("running the pipeline on Snowflake account %s as %s in database %s", sc.Account, sc.User, db)
 	t.Cleanup(func() { dropDatabase(t, opts, db) })
 

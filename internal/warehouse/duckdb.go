@@ -156,7 +156,7 @@ FROM prod.orders WHERE sold_at >= ? GROUP BY 1 ORDER BY 1`,
 // Offset returns the stored next offset of a partition.
 func (d *DuckDB) Offset(ctx context.Context, topic string, partition int) (int64, bool, error) {
 	var next int64
-	err := d.db.QueryRowContext(ctx, `SELECT next_offset FROM ops.kafka_offsets WHERE topic = ? AND "partition" = ?`, topic, partition).Scan(&next)
+	err := d.db.QueryRowContext(ctx, duckSQL(duckOffsetRead), topic, partition).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -168,7 +168,7 @@ func (d *DuckDB) Offset(ctx context.Context, topic string, partition int) (int64
 
 // InitOffset stores next if the partition has no offset yet.
 func (d *DuckDB) InitOffset(ctx context.Context, topic string, partition int, next int64) (int64, error) {
-	if _, err := d.db.ExecContext(ctx, `INSERT INTO ops.kafka_offsets VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, topic, partition, next, time.Now().UTC()); err != nil {
+	if _, err := d.db.ExecContext(ctx, duckSQL(duckOffsetInit), topic, partition, next, time.Now().UTC()); err != nil {
 		return 0, fmt.Errorf("warehouse: init offset of %s/%d: %w", topic, partition, err)
 	}
 	stored, _, err := d.Offset(ctx, topic, partition)
@@ -185,7 +185,7 @@ func (d *DuckDB) ResetOffset(ctx context.Context, topic string, partition int, f
 func moveOffset(ctx context.Context, db interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, topic string, partition int, from, to int64, at time.Time) error {
-	r, err := db.ExecContext(ctx, `UPDATE ops.kafka_offsets SET next_offset = ?, updated_at = ? WHERE topic = ? AND "partition" = ? AND next_offset = ?`,
+	r, err := db.ExecContext(ctx, duckSQL(duckOffsetMove),
 		to, at, topic, partition, from)
 	if err != nil {
 		return fmt.Errorf("warehouse: move offset of %s/%d: %w", topic, partition, err)
@@ -206,7 +206,7 @@ type MemoryTag struct {
 
 // Memory reports duckdb_memory(), the tags that hold memory first.
 func (d *DuckDB) Memory(ctx context.Context) ([]MemoryTag, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT tag, memory_usage_bytes, temporary_storage_bytes FROM duckdb_memory() ORDER BY memory_usage_bytes DESC, tag`)
+	rows, err := d.db.QueryContext(ctx, duckSQL(duckMemory))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: duckdb_memory(): %w", err)
 	}

@@ -126,7 +126,7 @@ func (d *DuckDB) seenFilter(ctx context.Context) (*bloom.BloomFilter, error) {
 		return d.seen, nil
 	}
 	f := bloom.NewWithEstimates(bloomCapacity, 0.001)
-	rows, err := d.db.QueryContext(ctx, `SELECT event_id FROM raw.orders_events`)
+	rows, err := d.db.QueryContext(ctx, duckSQL(duckRawEventIDs))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: read RAW event ids: %w", err)
 	}
@@ -169,7 +169,7 @@ func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, b Batch) ([]Even
 	if len(maybe) == 0 {
 		return unique, conflicts, nil
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE load_ids (event_id VARCHAR, content_hash VARCHAR)`); err != nil {
+	if _, err := conn.ExecContext(ctx, duckSQL(duckLoadIDsCreate)); err != nil {
 		return nil, nil, fmt.Errorf("warehouse: create id buffer: %w", err)
 	}
 	if err := appendRows(conn, "temp", "main", "load_ids", len(maybe), func(i int) []driver.Value {
@@ -178,9 +178,7 @@ func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, b Batch) ([]Even
 		return nil, nil, err
 	}
 	// A stored event without a hash predates fingerprints: same id, a duplicate.
-	rows, err := conn.QueryContext(ctx, `SELECT i.event_id, r.kafka_partition, r.kafka_offset,
-  CASE WHEN r.content_hash <> i.content_hash THEN CAST(r.payload AS VARCHAR) END
-FROM load_ids i JOIN raw.orders_events r ON r.event_id = i.event_id`)
+	rows, err := conn.QueryContext(ctx, duckSQL(duckLoadIDsLookup))
 	if err != nil {
 		return nil, nil, fmt.Errorf("warehouse: look up resent events: %w", err)
 	}
@@ -203,7 +201,7 @@ FROM load_ids i JOIN raw.orders_events r ON r.event_id = i.event_id`)
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("warehouse: look up resent events: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, `DROP TABLE load_ids`); err != nil {
+	if _, err := conn.ExecContext(ctx, duckSQL(duckLoadIDsDrop)); err != nil {
 		return nil, nil, fmt.Errorf("warehouse: drop id buffer: %w", err)
 	}
 	if len(existing) == 0 {
@@ -244,20 +242,12 @@ func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") 
 // LoadCustomers upserts PROD.customers from customers.csv with DuckDB's CSV
 // reader (no row inserts).
 func (d *DuckDB) LoadCustomers(ctx context.Context, csvPath string) (int64, error) {
-	return d.loadCSV(ctx, csvPath, "prod.customers", `
-INSERT OR REPLACE INTO prod.customers
-SELECT customer_id, name, email, city, channel, created_at, ? FROM read_csv(%s, header = true, auto_detect = false,
-  columns = {'customer_id': 'BIGINT', 'name': 'VARCHAR', 'email': 'VARCHAR', 'city': 'VARCHAR', 'channel': 'VARCHAR', 'created_at': 'TIMESTAMP'},
-  timestampformat = '%%Y-%%m-%%dT%%H:%%M:%%SZ')`)
+	return d.loadCSV(ctx, csvPath, "prod.customers", duckSQL(duckCustomersLoad))
 }
 
 // LoadInventory upserts PROD.inventory from inventory.csv.
 func (d *DuckDB) LoadInventory(ctx context.Context, csvPath string) (int64, error) {
-	return d.loadCSV(ctx, csvPath, "prod.inventory", `
-INSERT OR REPLACE INTO prod.inventory
-SELECT product_id, product_name, category, unit_price, stock_quantity, updated_at, ? FROM read_csv(%s, header = true, auto_detect = false,
-  columns = {'product_id': 'BIGINT', 'product_name': 'VARCHAR', 'category': 'VARCHAR', 'unit_price': 'DECIMAL(12,2)', 'stock_quantity': 'INTEGER', 'updated_at': 'TIMESTAMP'},
-  timestampformat = '%%Y-%%m-%%dT%%H:%%M:%%SZ')`)
+	return d.loadCSV(ctx, csvPath, "prod.inventory", duckSQL(duckInventoryLoad))
 }
 
 func (d *DuckDB) loadCSV(ctx context.Context, csvPath, table, query string) (int64, error) {

@@ -41,64 +41,47 @@ func (d *DuckDB) mergeWindow(ctx context.Context, recordEmpty bool) (params.Merg
 			if i > 0 {
 				union.WriteString("\n  UNION ALL ")
 			}
-			union.WriteString(`SELECT * FROM staging.orders_events_flat WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ? AND kafka_offset < ?`)
+			union.WriteString(duckSQL(duckMergeBranch))
 			binds = append(binds, w.topic, w.partition, w.from, w.to)
 		}
 		if len(wins) == 0 {
 			res.NothingNew = true
 		} else {
-			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM (`+union.String()+`)`, binds...).Scan(&res.SourceEvents); err != nil {
+			if err := conn.QueryRowContext(ctx, withSource(duckMergeCount, union.String()), binds...).Scan(&res.SourceEvents); err != nil {
 				return fmt.Errorf("warehouse: count new RAW events: %w", err)
 			}
 			res.NothingNew = res.SourceEvents == 0
 		}
 		if !res.NothingNew {
 			// Newest event per order: highest version, then latest offset.
-			if _, err := conn.ExecContext(ctx, `
-CREATE OR REPLACE TEMP TABLE merge_dedup AS
-SELECT * FROM (`+union.String()+`)
-QUALIFY ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY event_version DESC, kafka_offset DESC) = 1`, binds...); err != nil {
+			if _, err := conn.ExecContext(ctx, withSource(duckMergeDedupCreate, union.String()), binds...); err != nil {
 				return fmt.Errorf("warehouse: dedupe new events: %w", err)
 			}
-			if err := conn.QueryRowContext(ctx, `
-SELECT
-  count(*) FILTER (WHERE p.order_id IS NULL),
-  count(*) FILTER (WHERE p.order_id IS NOT NULL AND s.event_version > p.event_version),
-  count(*) FILTER (WHERE p.order_id IS NOT NULL AND s.event_version <= p.event_version)
-FROM merge_dedup s LEFT JOIN prod.orders p ON p.order_id = s.order_id`).Scan(&res.Inserted, &res.Updated, &res.Unchanged); err != nil {
+			if err := conn.QueryRowContext(ctx, duckSQL(duckMergeClassify)).Scan(&res.Inserted, &res.Updated, &res.Unchanged); err != nil {
 				return fmt.Errorf("warehouse: classify merge rows: %w", err)
 			}
-			if _, err := conn.ExecContext(ctx, `
-MERGE INTO prod.orders t
-USING merge_dedup s ON t.order_id = s.order_id
-WHEN MATCHED AND s.event_version > t.event_version THEN UPDATE SET
-  customer_id = s.customer_id, product_id = s.product_id, quantity = s.quantity, unit_price = s.unit_price,
-  total_amount = s.quantity * s.unit_price, status = s.status, sold_at = s.sold_at,
-  event_id = s.event_id, event_version = s.event_version, merged_at = ?
-WHEN NOT MATCHED THEN INSERT (order_id, customer_id, product_id, quantity, unit_price, total_amount, status, sold_at, event_id, event_version, merged_at)
-  VALUES (s.order_id, s.customer_id, s.product_id, s.quantity, s.unit_price, s.quantity * s.unit_price, s.status, s.sold_at, s.event_id, s.event_version, ?)`,
+			if _, err := conn.ExecContext(ctx, duckSQL(duckMergeOrders),
 				started, started); err != nil {
 				return fmt.Errorf("warehouse: merge into prod.orders: %w", err)
 			}
 			if err := sampleLags(ctx, conn, started, &res); err != nil {
 				return err
 			}
-			if _, err := conn.ExecContext(ctx, `DROP TABLE merge_dedup`); err != nil {
+			if _, err := conn.ExecContext(ctx, duckSQL(duckMergeDedupDrop)); err != nil {
 				return fmt.Errorf("warehouse: drop merge_dedup: %w", err)
 			}
 		}
 		// Offsets whose records were all duplicates or rejects hold no RAW
 		// rows: the watermark passes them too, so HasUnmerged stays exact.
 		for _, w := range advance {
-			if _, err := conn.ExecContext(ctx, `INSERT INTO ops.merge_watermark VALUES (?, ?, ?, ?)
-ON CONFLICT (topic, "partition") DO UPDATE SET merged_offset = excluded.merged_offset, updated_at = excluded.updated_at`, w.topic, w.partition, w.to, started); err != nil {
+			if _, err := conn.ExecContext(ctx, duckSQL(duckWatermarkAdvance), w.topic, w.partition, w.to, started); err != nil {
 				return fmt.Errorf("warehouse: advance merge watermark: %w", err)
 			}
 		}
 		if res.NothingNew && !recordEmpty {
 			return nil
 		}
-		_, err = conn.ExecContext(ctx, `INSERT INTO ops.merge_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		_, err = conn.ExecContext(ctx, duckSQL(duckMergeRunInsert),
 			started, time.Now().UTC(), res.SourceEvents, res.Inserted, res.Updated, res.Unchanged, res.NothingNew)
 		if err != nil {
 			return fmt.Errorf("warehouse: record merge run: %w", err)
@@ -129,9 +112,7 @@ type window struct {
 // partition has committed past its merge watermark. Rows below a partition's
 // next offset are committed in the same snapshot, so none is skipped.
 func mergeWindows(ctx context.Context, conn *sql.Conn, size int64) ([]window, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT o.topic, o."partition", COALESCE(w.merged_offset, 0), o.next_offset
-FROM ops.kafka_offsets o LEFT JOIN ops.merge_watermark w ON w.topic = o.topic AND w."partition" = o."partition"
-ORDER BY 1, 2`)
+	rows, err := conn.QueryContext(ctx, duckSQL(duckMergePositions))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: read merge positions: %w", err)
 	}
@@ -154,9 +135,7 @@ ORDER BY 1, 2`)
 // watermark (see mergeWindow: the watermark passes offsets without RAW rows).
 func (d *DuckDB) HasUnmerged(ctx context.Context) (bool, error) {
 	var has bool
-	err := d.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1
-FROM ops.kafka_offsets o LEFT JOIN ops.merge_watermark w ON w.topic = o.topic AND w."partition" = o."partition"
-WHERE o.next_offset > COALESCE(w.merged_offset, 0))`).Scan(&has)
+	err := d.db.QueryRowContext(ctx, duckSQL(duckHasUnmerged)).Scan(&has)
 	if err != nil {
 		return false, fmt.Errorf("warehouse: read merge positions: %w", err)
 	}
@@ -191,7 +170,7 @@ func (d *DuckDB) MergeOrders(ctx context.Context) (params.MergeOrdersResult, err
 
 // sampleLags reads produced_at → merge time of up to 1000 merged events.
 func sampleLags(ctx context.Context, conn *sql.Conn, mergedAt time.Time, res *params.MergeOrdersResult) error {
-	rows, err := conn.QueryContext(ctx, `SELECT epoch(CAST(? AS TIMESTAMP)) - epoch(produced_at) FROM merge_dedup WHERE produced_at IS NOT NULL USING SAMPLE 1000 ROWS`, mergedAt)
+	rows, err := conn.QueryContext(ctx, duckSQL(duckMergeLagSample), mergedAt)
 	if err != nil {
 		return fmt.Errorf("warehouse: sample merge freshness: %w", err)
 	}
@@ -212,7 +191,7 @@ func (d *DuckDB) RecordValidation(ctx context.Context, r params.ValidationReport
 	if err != nil {
 		ranAt = time.Now().UTC()
 	}
-	_, err = d.db.ExecContext(ctx, `INSERT INTO ops.validation_runs VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err = d.db.ExecContext(ctx, duckSQL(duckValidationInsert),
 		r.RunID, ranAt.UTC(), r.Status, r.Summary.Pass, r.Summary.Warn, r.Summary.Fail, string(report))
 	if err != nil {
 		return fmt.Errorf("warehouse: record validation run: %w", err)
@@ -222,7 +201,7 @@ func (d *DuckDB) RecordValidation(ctx context.Context, r params.ValidationReport
 
 // RecordPipelineRun stores a finished pipeline run.
 func (d *DuckDB) RecordPipelineRun(ctx context.Context, workflowID, runID, status string, result []byte) error {
-	_, err := d.db.ExecContext(ctx, `INSERT INTO ops.pipeline_runs VALUES (?, ?, ?, ?, ?)`, workflowID, runID, time.Now().UTC(), status, string(result))
+	_, err := d.db.ExecContext(ctx, duckSQL(duckPipelineRunInsert), workflowID, runID, time.Now().UTC(), status, string(result))
 	if err != nil {
 		return fmt.Errorf("warehouse: record pipeline run: %w", err)
 	}
@@ -236,10 +215,10 @@ func (d *DuckDB) RecordDataset(ctx context.Context, key string, ds params.Datase
 		return fmt.Errorf("warehouse: encode data set: %w", err)
 	}
 	return d.withTx(ctx, func(conn *sql.Conn) error {
-		if _, err := conn.ExecContext(ctx, `DELETE FROM ops.seed_datasets WHERE dataset_key = ?`, key); err != nil {
+		if _, err := conn.ExecContext(ctx, duckSQL(duckDatasetDelete), key); err != nil {
 			return fmt.Errorf("warehouse: record data set: %w", err)
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.seed_datasets VALUES (?, ?, ?)`, key, string(body), time.Now().UTC()); err != nil {
+		if _, err := conn.ExecContext(ctx, duckSQL(duckDatasetInsert), key, string(body), time.Now().UTC()); err != nil {
 			return fmt.Errorf("warehouse: record data set: %w", err)
 		}
 		return nil
@@ -249,7 +228,7 @@ func (d *DuckDB) RecordDataset(ctx context.Context, key string, ds params.Datase
 // CurrentDataset returns the data set recorded last.
 func (d *DuckDB) CurrentDataset(ctx context.Context) (params.Dataset, bool, error) {
 	var body string
-	err := d.db.QueryRowContext(ctx, `SELECT CAST(dataset AS VARCHAR) FROM ops.seed_datasets ORDER BY recorded_at DESC LIMIT 1`).Scan(&body)
+	err := d.db.QueryRowContext(ctx, duckSQL(duckDatasetCurrent)).Scan(&body)
 	return decodeDataset(body, err)
 }
 

@@ -20,7 +20,6 @@ import (
 	"github.com/snowflakedb/gosnowflake"
 	"github.com/youmark/pkcs8"
 
-	"github.com/dropflow/dropflow/internal/config"
 	"github.com/dropflow/dropflow/internal/ident"
 )
 
@@ -45,17 +44,6 @@ type SnowflakeOptions struct {
 	TempDir string
 	// Transporter replaces the driver's HTTP transport (tests).
 	Transporter http.RoundTripper
-}
-
-// SnowflakeOptionsFrom maps the SNOW_* settings onto the adapter's options.
-func SnowflakeOptionsFrom(c config.Snowflake) SnowflakeOptions {
-	return SnowflakeOptions{
-		Account: c.Account, User: c.User, Password: c.Password,
-		PrivateKeyPath: c.PrivateKeyPath, PrivateKeyPassphrase: c.PrivateKeyPassphrase,
-		Role: c.Role, Warehouse: c.Warehouse, Database: c.Database, Schema: c.Schema,
-		Host: c.Host, Port: c.Port, Protocol: c.Protocol,
-		StageThreshold: c.StageThreshold, MergeDriver: c.MergeDriver,
-	}
 }
 
 // Merge drivers.

@@ -1,0 +1,1 @@
+DELETE FROM ops.seed_datasets WHERE dataset_key = ?

@@ -1,0 +1,1 @@
+INSERT INTO ops.seed_datasets VALUES (?, ?, ?)

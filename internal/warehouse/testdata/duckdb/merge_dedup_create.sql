@@ -1,0 +1,4 @@
+
+CREATE OR REPLACE TEMP TABLE merge_dedup AS
+SELECT * FROM ({{SOURCE}})
+QUALIFY ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY event_version DESC, kafka_offset DESC) = 1

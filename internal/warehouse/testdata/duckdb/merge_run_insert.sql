@@ -1,0 +1,1 @@
+INSERT INTO ops.merge_runs VALUES (?, ?, ?, ?, ?, ?, ?)

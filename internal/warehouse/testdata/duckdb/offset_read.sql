@@ -1,0 +1,1 @@
+SELECT next_offset FROM ops.kafka_offsets WHERE topic = ? AND "partition" = ?

@@ -1,0 +1,1 @@
+INSERT INTO ops.pipeline_runs VALUES (?, ?, ?, ?, ?)

@@ -1,0 +1,1 @@
+INSERT INTO ops.validation_runs VALUES (?, ?, ?, ?, ?, ?, ?)
