@@ -7,52 +7,12 @@ import (
 	"io"
 	"time"
 
-	json "github.com/goccy/go-json"
 	"go.temporal.io/sdk/activity"
-	"golang.org/x/time/rate"
 
 	"github.com/dropflow/dropflow/internal/datagen"
-	"github.com/dropflow/dropflow/internal/events"
-	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/produce"
 )
-
-// sendBatch is how many records one synchronous write carries at full speed.
-const sendBatch = 1000
-
-// source yields the chunk's events in order; io.EOF ends a replay.
-type source interface {
-	next(producedAt time.Time) (events.Event, error)
-	// offset is where a later chunk resumes reading (the replay CSV's byte
-	// offset after the last event; 0 for a stream, which needs none).
-	offset() int64
-	close()
-}
-
-type replaySource struct{ r *datagen.OrderReader }
-
-func (s replaySource) next(now time.Time) (events.Event, error) {
-	o, err := s.r.Next()
-	if err != nil {
-		return events.Event{}, err
-	}
-	return events.NewOrderCreated(o, events.SourceReplay, now), nil
-}
-func (s replaySource) offset() int64 { return s.r.Offset() }
-func (s replaySource) close()        { s.r.Close() }
-
-type streamSource struct {
-	s datagen.Stream
-	n int64
-}
-
-func (s *streamSource) next(now time.Time) (events.Event, error) {
-	ev := s.s.Event(s.n, now)
-	s.n++
-	return ev, nil
-}
-func (s *streamSource) offset() int64 { return 0 }
-func (s *streamSource) close()        {}
 
 // ProduceChunk sends events [Position+done, Position+Count) of the replay CSV
 // or the synthetic stream, within MaxDuration. It heartbeats the number of
@@ -83,65 +43,23 @@ func (a *Activities) ProduceChunk(ctx context.Context, p params.ProduceChunkPara
 	if err != nil {
 		return res, classify(err)
 	}
-	defer src.close()
+	defer src.Close()
 
-	batch := sendBatch
-	var limiter *rate.Limiter
-	if p.Rate > 0 {
-		// Small writes at low rates keep the stream smooth; the bucket's burst is one write.
-		batch = max(1, min(sendBatch, int(p.Rate/20)))
-		limiter = rate.NewLimiter(rate.Limit(p.Rate), batch)
-	}
-	var deadline time.Time
+	cfg := produce.Config{Count: p.Count, Sent: res.Sent, Rate: p.Rate}
 	if p.MaxDuration > 0 {
-		deadline = time.Now().Add(p.MaxDuration.D())
+		cfg.Deadline = time.Now().Add(p.MaxDuration.D())
 	}
 	prod := a.Kafka.NewProducer(res.Topic)
 	defer prod.Close()
-	msgs := make([]kafka.Message, 0, batch)
-	for res.Sent < p.Count && !res.EOF {
-		if !deadline.IsZero() && time.Now().After(deadline) {
-			break
-		}
-		n := min(batch, p.Count-res.Sent)
-		if limiter != nil {
-			if err := limiter.WaitN(ctx, n); err != nil {
-				if ctx.Err() != nil {
-					return res, ctx.Err()
-				}
-				return res, fmt.Errorf("rate limiter: %w", err)
-			}
-		}
-		msgs = msgs[:0]
-		now := time.Now()
-		for len(msgs) < n {
-			ev, err := src.next(now)
-			if errors.Is(err, io.EOF) {
-				res.EOF = true
-				break
-			}
-			if err != nil {
-				return res, classify(err)
-			}
-			v, err := json.Marshal(ev)
-			if err != nil {
-				return res, fmt.Errorf("encode event of order %d: %w", ev.Order.OrderID, err)
-			}
-			msgs = append(msgs, kafka.Message{Key: ev.Key(), Value: v})
-		}
-		if len(msgs) == 0 {
-			break
-		}
-		if err := prod.Send(ctx, msgs); err != nil {
-			return res, err
-		}
-		res.Sent += len(msgs)
-		a.Metrics.Produced.Add(float64(len(msgs)))
-		res.NextByteOffset = src.offset()
-		activity.RecordHeartbeat(ctx, chunkHeartbeat{Sent: res.Sent, ByteOffset: res.NextByteOffset})
+	run, err := produce.Run(ctx, cfg, src, prod, func(sent, batch int, next int64) {
+		a.Metrics.Produced.Add(float64(batch))
+		activity.RecordHeartbeat(ctx, chunkHeartbeat{Sent: sent, ByteOffset: next})
+	})
+	res.Sent, res.EOF, res.NextByteOffset = run.Sent, run.EOF, run.NextByteOffset
+	if se := (*produce.SourceError)(nil); errors.As(err, &se) {
+		return res, classify(se.Err)
 	}
-	res.NextByteOffset = src.offset()
-	return res, nil
+	return res, err
 }
 
 // chunkHeartbeat is a producer's recorded progress: events acknowledged in
@@ -156,7 +74,7 @@ type chunkHeartbeat struct {
 // rows. io.EOF means the CSV ends before start. The files come from the run's
 // data set, regenerated on this host if needed, or from a CSV the user
 // supplied on a path every worker shares, pinned to the first chunk's content.
-func (a *Activities) openSource(ctx context.Context, p params.ProduceChunkParams, start, byteOffset int64, res *params.ProduceChunkResult) (source, error) {
+func (a *Activities) openSource(ctx context.Context, p params.ProduceChunkParams, start, byteOffset int64, res *params.ProduceChunkResult) (produce.Source, error) {
 	ds := p.Dataset
 	dataset := func(field string) (params.Dataset, error) {
 		if ds != nil {
@@ -199,7 +117,7 @@ func (a *Activities) openSource(ctx context.Context, p params.ProduceChunkParams
 				return nil, err
 			}
 		}
-		return replaySource{r: r}, nil
+		return produce.Replay{R: r}, nil
 	}
 	path, err := source("inventory_csv", p.InventoryCSV, func(f datagen.Files) string { return f.Inventory })
 	if err != nil {
@@ -226,5 +144,5 @@ func (a *Activities) openSource(ctx context.Context, p params.ProduceChunkParams
 		return nil, &params.InvalidInputError{Field: "stream_start", Reason: err.Error()}
 	}
 	res.Customers, res.FirstOrderID = p.Customers, p.FirstOrderID
-	return &streamSource{n: start, s: datagen.Stream{Seed: p.Seed, FirstOrderID: p.FirstOrderID, Customers: p.Customers, Prices: prices, Start: streamStart, Spacing: p.Spacing.D()}}, nil
+	return &produce.Stream{N: start, S: datagen.Stream{Seed: p.Seed, FirstOrderID: p.FirstOrderID, Customers: p.Customers, Prices: prices, Start: streamStart, Spacing: p.Spacing.D()}}, nil
 }
