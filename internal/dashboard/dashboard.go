@@ -26,7 +26,7 @@ type Check struct {
 
 // Server holds the dashboard's dependencies.
 type Server struct {
-	WH            warehouse.Warehouse
+	WH            warehouse.Reader
 	TemporalUIURL string
 	Namespace     string
 	Ready         []Check

@@ -137,7 +137,7 @@ type Options struct {
 }
 
 // Run executes every check and returns the report (without path or run id).
-func Run(ctx context.Context, wh warehouse.Warehouse, o Options) (params.ValidationReport, error) {
+func Run(ctx context.Context, wh warehouse.Reader, o Options) (params.ValidationReport, error) {
 	now := o.Now
 	rep := params.ValidationReport{Timestamp: now.UTC().Format(time.RFC3339Nano), Status: params.StatusPass}
 	for _, c := range checks(o) {
@@ -156,7 +156,7 @@ func Run(ctx context.Context, wh warehouse.Warehouse, o Options) (params.Validat
 	if err := topReasons(ctx, wh, &rep); err != nil {
 		return rep, err
 	}
-	for _, extra := range []func(context.Context, warehouse.Warehouse, Options) (params.Check, error){rejectsSinceLastRun, newestEventAge, lastMerge} {
+	for _, extra := range []func(context.Context, warehouse.Reader, Options) (params.Check, error){rejectsSinceLastRun, newestEventAge, lastMerge} {
 		c, err := extra(ctx, wh, o)
 		if err != nil {
 			return rep, err
@@ -190,7 +190,7 @@ func Run(ctx context.Context, wh warehouse.Warehouse, o Options) (params.Validat
 }
 
 // topReasons adds the rejects' reasons as figures of the rejects check.
-func topReasons(ctx context.Context, wh warehouse.Warehouse, rep *params.ValidationReport) error {
+func topReasons(ctx context.Context, wh warehouse.Reader, rep *params.ValidationReport) error {
 	rows, err := wh.Query(ctx, topReasonsQuery)
 	if err != nil {
 		return fmt.Errorf("validation: reject reasons: %w", err)
@@ -231,7 +231,7 @@ func Queries() map[string]string {
 
 const sinceLastRunQuery = `SELECT count(*) FROM raw.orders_events_rejected WHERE rejected_at > (SELECT coalesce(max(ran_at), CAST('1970-01-01' AS TIMESTAMP)) FROM ops.validation_runs)`
 
-func rejectsSinceLastRun(ctx context.Context, wh warehouse.Warehouse, _ Options) (params.Check, error) {
+func rejectsSinceLastRun(ctx context.Context, wh warehouse.Reader, _ Options) (params.Check, error) {
 	c := params.Check{Name: "rejects_since_last_validation", Query: sinceLastRunQuery, Figures: map[string]int64{}}
 	n, err := warehouse.CountInt(ctx, wh, sinceLastRunQuery)
 	if err != nil {
@@ -245,7 +245,7 @@ func rejectsSinceLastRun(ctx context.Context, wh warehouse.Warehouse, _ Options)
 	return c, nil
 }
 
-func maxTime(ctx context.Context, wh warehouse.Warehouse, q string) (*time.Time, error) {
+func maxTime(ctx context.Context, wh warehouse.Reader, q string) (*time.Time, error) {
 	var t *time.Time
 	if err := wh.QueryRow(ctx, q).Scan(&t); err != nil {
 		return nil, fmt.Errorf("validation: %s: %w", q, err)
@@ -253,7 +253,7 @@ func maxTime(ctx context.Context, wh warehouse.Warehouse, q string) (*time.Time,
 	return t, nil
 }
 
-func newestEventAge(ctx context.Context, wh warehouse.Warehouse, o Options) (params.Check, error) {
+func newestEventAge(ctx context.Context, wh warehouse.Reader, o Options) (params.Check, error) {
 	c := params.Check{Name: "newest_event_age", Query: newestEventQuery, Figures: map[string]int64{}}
 	t, err := maxTime(ctx, wh, newestEventQuery)
 	if err != nil {
@@ -272,7 +272,7 @@ func newestEventAge(ctx context.Context, wh warehouse.Warehouse, o Options) (par
 	return c, nil
 }
 
-func lastMerge(ctx context.Context, wh warehouse.Warehouse, o Options) (params.Check, error) {
+func lastMerge(ctx context.Context, wh warehouse.Reader, o Options) (params.Check, error) {
 	c := params.Check{Name: "last_merge", Query: lastMergeQuery + " (a run that found nothing new counts as a run)", Figures: map[string]int64{}}
 	t, err := maxTime(ctx, wh, lastMergeQuery)
 	if err != nil {

@@ -77,12 +77,22 @@ type LoadResult struct {
 // loader owns the partition. The batch was rolled back.
 var ErrFenced = errors.New("warehouse: partition offset moved under this loader (another loader owns it); batch rolled back")
 
-// Warehouse is what the activities need from a warehouse.
-type Warehouse interface {
+// The warehouse's capabilities, each a small interface with its consumer in
+// mind; an adapter (DuckDB, Snowflake) implements them all as Warehouse.
+
+// Reader runs the read-only SQL of validation and the dashboard.
+type Reader interface {
 	Dialect() string
-	// Migrate applies the embedded migrations not yet applied, or with dryRun
-	// only returns their SQL.
-	Migrate(ctx context.Context, dryRun bool) (params.DeploySchemaResult, error)
+	// DialectQuery returns the dialect's text of a named read whose SQL
+	// differs between dialects (Query* constants).
+	DialectQuery(name string) (string, bool)
+	// Query and QueryRow run read-only SQL.
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// OffsetStore keeps each partition's next offset: where a loader resumes.
+type OffsetStore interface {
 	// Offset returns the stored next offset of a partition; ok is false when
 	// the partition was never loaded.
 	Offset(ctx context.Context, topic string, partition int) (next int64, ok bool, err error)
@@ -92,34 +102,57 @@ type Warehouse interface {
 	// ResetOffset moves a partition's stored offset from `from` to `to`
 	// (fenced like LoadBatch), for an explicit offset reset policy.
 	ResetOffset(ctx context.Context, topic string, partition int, from, to int64) error
+}
+
+// BatchWriter lands batches in RAW exactly once.
+type BatchWriter interface {
 	// LoadBatch writes the batch's events (skipping event_ids already in RAW
 	// with the same content, rejecting as event_id_conflict those with other
 	// content), its rejects, and advances the partition's offset from b.FromOffset to
 	// b.NextOffset, all in one transaction. ErrFenced if the stored offset is
 	// not b.FromOffset.
 	LoadBatch(ctx context.Context, b Batch) (LoadResult, error)
-	// LoadCustomers and LoadInventory upsert PROD from the seed CSVs.
-	LoadCustomers(ctx context.Context, csvPath string) (int64, error)
-	LoadInventory(ctx context.Context, csvPath string) (int64, error)
-	// RecordDataset stores a seeded data set (under its key) as the current
-	// one; CurrentDataset returns the one recorded last (ok false if none).
-	RecordDataset(ctx context.Context, key string, ds params.Dataset) error
-	CurrentDataset(ctx context.Context) (params.Dataset, bool, error)
+}
+
+// Merger moves RAW's new events into PROD.orders.
+type Merger interface {
 	// MergeOrders merges the RAW events not merged yet into PROD.orders.
 	MergeOrders(ctx context.Context) (params.MergeOrdersResult, error)
 	// HasUnmerged reports whether RAW holds events MergeOrders has not merged
 	// yet: a cheap read the merger polls, which records nothing.
 	HasUnmerged(ctx context.Context) (bool, error)
+}
+
+// ReferenceLoader upserts PROD's reference tables from the seed CSVs.
+type ReferenceLoader interface {
+	LoadCustomers(ctx context.Context, csvPath string) (int64, error)
+	LoadInventory(ctx context.Context, csvPath string) (int64, error)
+}
+
+// OpsRecorder keeps the pipeline's own records in OPS.
+type OpsRecorder interface {
+	// RecordDataset stores a seeded data set (under its key) as the current
+	// one; CurrentDataset returns the one recorded last (ok false if none).
+	RecordDataset(ctx context.Context, key string, ds params.Dataset) error
+	CurrentDataset(ctx context.Context) (params.Dataset, bool, error)
 	// RecordValidation stores a validation report in OPS.validation_runs.
 	RecordValidation(ctx context.Context, r params.ValidationReport, report []byte) error
 	// RecordPipelineRun stores a finished pipeline in OPS.pipeline_runs.
 	RecordPipelineRun(ctx context.Context, workflowID, runID, status string, result []byte) error
-	// DialectQuery returns the dialect's text of a named read whose SQL
-	// differs between dialects (Query* constants).
-	DialectQuery(name string) (string, bool)
-	// Query and QueryRow run read-only SQL for validation and the dashboard.
-	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Warehouse is every capability, what the activities hold: one adapter per
+// dialect implements it.
+type Warehouse interface {
+	Reader
+	OffsetStore
+	BatchWriter
+	Merger
+	ReferenceLoader
+	OpsRecorder
+	// Migrate applies the embedded migrations not yet applied, or with dryRun
+	// only returns their SQL.
+	Migrate(ctx context.Context, dryRun bool) (params.DeploySchemaResult, error)
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -131,7 +164,7 @@ const (
 )
 
 // CountInt runs a query that returns one integer.
-func CountInt(ctx context.Context, w Warehouse, query string, args ...any) (int64, error) {
+func CountInt(ctx context.Context, w Reader, query string, args ...any) (int64, error) {
 	var n sql.NullInt64
 	if err := w.QueryRow(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("warehouse: %s: %w", query, err)
@@ -140,7 +173,7 @@ func CountInt(ctx context.Context, w Warehouse, query string, args ...any) (int6
 }
 
 // Layers counts the rows of each warehouse layer.
-func Layers(ctx context.Context, w Warehouse) (params.LayerCounts, error) {
+func Layers(ctx context.Context, w Reader) (params.LayerCounts, error) {
 	var c params.LayerCounts
 	dst := []*int64{&c.RawEvents, &c.RawRejected, &c.ProdOrders, &c.ProdCustomers, &c.ProdInventory}
 	for i, l := range layerQueries {
