@@ -19,11 +19,7 @@ import (
 func cmdGenerate(_ context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	var in params.SeedDataInput
-	fs.Int64Var(&in.Seed, "seed", params.DefaultSeed, "generator seed")
-	fs.IntVar(&in.Customers, "customers", params.DefaultCustomers, "customers")
-	fs.IntVar(&in.Products, "products", params.DefaultProducts, "products")
-	fs.IntVar(&in.Orders, "orders", params.DefaultOrders, "orders")
-	fs.StringVar(&in.AsOf, "as-of", "", "anchor time, RFC 3339 (default: today 00:00 UTC)")
+	datasetFlags(fs, &in.Seed, &in.Customers, &in.Products, &in.Orders, &in.AsOf)
 	dir := fs.String("output-dir", "data/seed", "output directory")
 	if err := parse(fs, args); err != nil {
 		return err

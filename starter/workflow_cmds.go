@@ -15,16 +15,22 @@ import (
 	"github.com/dropflow/dropflow/internal/params"
 )
 
+// datasetFlags declares the flags that name a generated data set (pipeline,
+// seed, generate), with the generator's defaults.
+func datasetFlags(fs *flag.FlagSet, seed *int64, customers, products, orders *int, asOf *string) {
+	fs.Int64Var(seed, "seed", params.DefaultSeed, "generator seed")
+	fs.IntVar(customers, "customers", params.DefaultCustomers, "customers to generate")
+	fs.IntVar(products, "products", params.DefaultProducts, "products to generate")
+	fs.IntVar(orders, "orders", params.DefaultOrders, "orders to generate")
+	fs.StringVar(asOf, "as-of", "", "anchor time of the data, RFC 3339 (default: today 00:00 UTC)")
+}
+
 func cmdPipeline(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("pipeline", flag.ContinueOnError)
 	var c common
 	var in params.PipelineInput
 	c.register(fs, true)
-	fs.Int64Var(&in.Seed, "seed", params.DefaultSeed, "generator seed")
-	fs.IntVar(&in.Customers, "customers", params.DefaultCustomers, "customers to generate")
-	fs.IntVar(&in.Products, "products", params.DefaultProducts, "products to generate")
-	fs.IntVar(&in.Orders, "orders", params.DefaultOrders, "orders to generate")
-	fs.StringVar(&in.AsOf, "as-of", "", "anchor time of the data, RFC 3339 (default: today 00:00 UTC)")
+	datasetFlags(fs, &in.Seed, &in.Customers, &in.Products, &in.Orders, &in.AsOf)
 	fs.Float64Var(&in.Rate, "rate", 0, "producer rate in events/s (0 = unlimited)")
 	fs.IntVar(&in.BatchRecords, "batch-records", 0, "ingest batch size in records (default 5000)")
 	if err := parse(fs, args); err != nil {
@@ -63,12 +69,8 @@ func cmdSeed(ctx context.Context, args []string, out io.Writer) error {
 	var c common
 	var in params.SeedDataInput
 	c.register(fs, true)
-	fs.Int64Var(&in.Seed, "seed", params.DefaultSeed, "generator seed")
-	fs.IntVar(&in.Customers, "customers", params.DefaultCustomers, "customers")
-	fs.IntVar(&in.Products, "products", params.DefaultProducts, "products")
-	fs.IntVar(&in.Orders, "orders", params.DefaultOrders, "orders")
+	datasetFlags(fs, &in.Seed, &in.Customers, &in.Products, &in.Orders, &in.AsOf)
 	fs.StringVar(&in.OutputDir, "output-dir", "", "directory of the CSVs, as the worker sees it (default DATA_DIR/seed)")
-	fs.StringVar(&in.AsOf, "as-of", "", "anchor time, RFC 3339 (default: today 00:00 UTC)")
 	fs.BoolVar(&in.Regenerate, "regenerate", false, "overwrite CSVs generated earlier with the same seed and counts")
 	fs.BoolVar(&in.SkipProdLoad, "skip-prod-load", false, "do not upsert PROD.customers / PROD.inventory")
 	if err := parse(fs, args); err != nil {

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -164,22 +165,10 @@ func (s *Server) apiTopProducts(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	rows, err := s.WH.Query(r.Context(), topProductsQuery, from)
-	if err != nil {
-		s.writeJSON(w, nil, wrap("top products", err))
-		return
-	}
-	defer rows.Close()
-	out := []TopProduct{}
-	for rows.Next() {
-		var p TopProduct
-		if err := rows.Scan(&p.ProductID, &p.Name, &p.Category, &p.Quantity, &p.Revenue, &p.Orders); err != nil {
-			s.writeJSON(w, nil, wrap("top products", err))
-			return
-		}
-		out = append(out, p)
-	}
-	s.writeJSON(w, out, wrap("top products", rows.Err()))
+	out, err := readRows(r.Context(), s.WH, topProductsQuery, []any{from}, func(rs *sql.Rows, p *TopProduct) error {
+		return rs.Scan(&p.ProductID, &p.Name, &p.Category, &p.Quantity, &p.Revenue, &p.Orders)
+	})
+	s.writeJSON(w, out, wrap("top products", err))
 }
 
 func (s *Server) apiDaily(w http.ResponseWriter, r *http.Request) {
@@ -189,22 +178,10 @@ func (s *Server) apiDaily(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q, _ := s.WH.DialectQuery(warehouse.QueryDashboardDaily)
-	rows, err := s.WH.Query(r.Context(), q, from)
-	if err != nil {
-		s.writeJSON(w, nil, wrap("daily trends", err))
-		return
-	}
-	defer rows.Close()
-	out := []Day{}
-	for rows.Next() {
-		var d Day
-		if err := rows.Scan(&d.Day, &d.Orders, &d.Revenue); err != nil {
-			s.writeJSON(w, nil, wrap("daily trends", err))
-			return
-		}
-		out = append(out, d)
-	}
-	s.writeJSON(w, out, wrap("daily trends", rows.Err()))
+	out, err := readRows(r.Context(), s.WH, q, []any{from}, func(rs *sql.Rows, d *Day) error {
+		return rs.Scan(&d.Day, &d.Orders, &d.Revenue)
+	})
+	s.writeJSON(w, out, wrap("daily trends", err))
 }
 
 func (s *Server) apiRecentOrders(w http.ResponseWriter, r *http.Request) {
@@ -217,24 +194,31 @@ func (s *Server) apiRecentOrders(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	rows, err := s.WH.Query(r.Context(), recentOrdersQuery, limit)
+	out, err := readRows(r.Context(), s.WH, recentOrdersQuery, []any{limit}, func(rs *sql.Rows, o *RecentOrder) error {
+		var sold time.Time
+		err := rs.Scan(&o.OrderID, &o.Customer, &o.Product, &o.Quantity, &o.UnitPrice, &o.Total, &sold)
+		o.SoldAt = sold.UTC().Format(time.RFC3339)
+		return err
+	})
+	s.writeJSON(w, out, wrap("recent orders", err))
+}
+
+// readRows runs a read and scans each row into a T; no rows is [], not null.
+func readRows[T any](ctx context.Context, wh warehouse.Reader, q string, args []any, scan func(*sql.Rows, *T) error) ([]T, error) {
+	rows, err := wh.Query(ctx, q, args...)
 	if err != nil {
-		s.writeJSON(w, nil, wrap("recent orders", err))
-		return
+		return nil, err
 	}
 	defer rows.Close()
-	out := []RecentOrder{}
+	out := []T{}
 	for rows.Next() {
-		var o RecentOrder
-		var sold time.Time
-		if err := rows.Scan(&o.OrderID, &o.Customer, &o.Product, &o.Quantity, &o.UnitPrice, &o.Total, &sold); err != nil {
-			s.writeJSON(w, nil, wrap("recent orders", err))
-			return
+		var v T
+		if err := scan(rows, &v); err != nil {
+			return nil, err
 		}
-		o.SoldAt = sold.UTC().Format(time.RFC3339)
-		out = append(out, o)
+		out = append(out, v)
 	}
-	s.writeJSON(w, out, wrap("recent orders", rows.Err()))
+	return out, rows.Err()
 }
 
 // workflowsURL is the namespace's workflow list in the Temporal Web UI.
@@ -329,20 +313,15 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 
 // perMinute runs a (minute, count) query from a lower bound.
 func (s *Server) perMinute(ctx context.Context, q string, from time.Time, each func(time.Time, int64)) error {
-	rows, err := s.WH.Query(ctx, q, from)
-	if err != nil {
-		return err
+	type point struct {
+		at time.Time
+		n  int64
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var at time.Time
-		var n int64
-		if err := rows.Scan(&at, &n); err != nil {
-			return err
-		}
-		each(at, n)
+	pts, err := readRows(ctx, s.WH, q, []any{from}, func(rs *sql.Rows, p *point) error { return rs.Scan(&p.at, &p.n) })
+	for _, p := range pts {
+		each(p.at, p.n)
 	}
-	return rows.Err()
+	return err
 }
 
 // warehouseHint says where to look when the warehouse cannot be read.

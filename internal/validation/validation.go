@@ -254,39 +254,40 @@ func maxTime(ctx context.Context, wh warehouse.Reader, q string) (*time.Time, er
 }
 
 func newestEventAge(ctx context.Context, wh warehouse.Reader, o Options) (params.Check, error) {
-	c := params.Check{Name: "newest_event_age", Query: newestEventQuery, Figures: map[string]int64{}}
-	t, err := maxTime(ctx, wh, newestEventQuery)
-	if err != nil {
-		return c, err
-	}
-	if t == nil {
-		c.Status, c.Message = params.StatusWarn, "RAW holds no event yet"
-		return c, nil
-	}
-	age := o.Now.Sub(t.UTC()).Round(time.Second)
-	c.Figures["age_seconds"] = int64(age.Seconds())
-	c.Status, c.Message = params.StatusPass, fmt.Sprintf("newest event ingested %s ago", age)
-	if age > FreshnessWindow {
-		c.Status = params.StatusWarn
-	}
-	return c, nil
+	return ageCheck(ctx, wh, o, ageRule{name: "newest_event_age", query: newestEventQuery, none: "RAW holds no event yet", what: "newest event ingested",
+		stale: FreshnessWindow})
 }
 
 func lastMerge(ctx context.Context, wh warehouse.Reader, o Options) (params.Check, error) {
-	c := params.Check{Name: "last_merge", Query: lastMergeQuery + " (a run that found nothing new counts as a run)", Figures: map[string]int64{}}
-	t, err := maxTime(ctx, wh, lastMergeQuery)
+	return ageCheck(ctx, wh, o, ageRule{name: "last_merge", query: lastMergeQuery, note: " (a run that found nothing new counts as a run)",
+		none: "no merge has run yet", what: "last merge finished", stale: MergeStaleAfter, hint: ": is the MergeOrders schedule running?"})
+}
+
+// ageRule is a check of how long ago a timestamp query's answer was: WARN
+// when there is none yet, or when it is older than stale.
+type ageRule struct {
+	name, query, note, none, what, hint string
+	stale                               time.Duration
+}
+
+func ageCheck(ctx context.Context, wh warehouse.Reader, o Options, r ageRule) (params.Check, error) {
+	c := params.Check{Name: r.name, Query: r.query + r.note, Figures: map[string]int64{}}
+	t, err := maxTime(ctx, wh, r.query)
 	if err != nil {
 		return c, err
 	}
 	if t == nil {
-		c.Status, c.Message = params.StatusWarn, "no merge has run yet"
+		c.Status, c.Message = params.StatusWarn, r.none
 		return c, nil
 	}
 	age := o.Now.Sub(t.UTC()).Round(time.Second)
 	c.Figures["age_seconds"] = int64(age.Seconds())
-	c.Status, c.Message = params.StatusPass, fmt.Sprintf("last merge finished %s ago", age)
-	if age > MergeStaleAfter {
-		c.Status, c.Message = params.StatusWarn, fmt.Sprintf("last merge finished %s ago (over %s): is the MergeOrders schedule running?", age, MergeStaleAfter)
+	c.Status, c.Message = params.StatusPass, fmt.Sprintf("%s %s ago", r.what, age)
+	if age > r.stale {
+		c.Status = params.StatusWarn
+		if r.hint != "" {
+			c.Message = fmt.Sprintf("%s %s ago (over %s)%s", r.what, age, r.stale, r.hint)
+		}
 	}
 	return c, nil
 }
