@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,36 +25,64 @@ import (
 	"github.com/dropflow/dropflow/internal/names"
 )
 
-const usage = `usage: starter <command> [flags]
+// command is one subcommand: its group and one-line summary make the usage,
+// its run the dispatch (validate alone returns its own exit code).
+type command struct {
+	name, group, summary string
+	run                  func(ctx context.Context, args []string, stdout io.Writer) error
+	exit                 func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
 
-Workflows (add --wait to print the result as JSON; exit 1 if the run fails):
-  pipeline        run everything once: schema, seed, produce+ingest, merge, validate
-  deploy-schema   apply warehouse migrations (--dry-run prints the SQL)
-  seed            generate the CSVs and load PROD.customers / PROD.inventory
-  produce         replay orders.csv into Kafka
-  ingest          load Kafka into RAW (drain or follow)
-  produce-ctl     steer a running producer: pause | resume | rate N | progress
-  stop-ingest     stop a following ingest after its current batch
-  merge           merge new RAW events into PROD.orders
-  validate        run the checks, print the report (exit 0 PASS/WARN, 1 FAIL)
+// Command groups, in the order the usage lists them.
+const (
+	groupWorkflows = "Workflows (add --wait to print the result as JSON; exit 1 if the run fails):"
+	groupSchedules = `Schedules (replace cron; see "starter schedules -h"):`
+	groupLocal     = "Local stack:"
+)
 
-Schedules (replace cron; see "starter schedules -h"):
-  schedules       apply | list | describe | pause | unpause | trigger | backfill | delete
+// commands is the CLI: one row per subcommand.
+var commands = []command{
+	{name: "pipeline", group: groupWorkflows, summary: "run everything once: schema, seed, produce+ingest, merge, validate", run: cmdPipeline},
+	{name: "deploy-schema", group: groupWorkflows, summary: "apply warehouse migrations (--dry-run prints the SQL)", run: cmdDeploySchema},
+	{name: "seed", group: groupWorkflows, summary: "generate the CSVs and load PROD.customers / PROD.inventory", run: cmdSeed},
+	{name: "produce", group: groupWorkflows, summary: "replay orders.csv into Kafka (--mode stream: synthetic orders)", run: cmdProduce},
+	{name: "ingest", group: groupWorkflows, summary: "load Kafka into RAW (drain or follow)", run: cmdIngest},
+	{name: "produce-ctl", group: groupWorkflows, summary: "steer a running producer: pause | resume | rate N | progress", run: cmdProduceCtl},
+	{name: "stop-ingest", group: groupWorkflows, summary: "stop a following ingest after its current batch", run: cmdStopIngest},
+	{name: "merge", group: groupWorkflows, summary: "merge new RAW events into PROD.orders", run: cmdMerge},
+	{name: "validate", group: groupWorkflows, summary: "run the checks, print the report (exit 0 PASS/WARN, 1 FAIL)", exit: cmdValidate},
+	{name: "schedules", group: groupSchedules, summary: "apply | list | describe | pause | unpause | trigger | backfill | delete", run: cmdSchedules},
+	{name: "demo", group: groupLocal, summary: "start Temporal, a broker and the worker; run the pipeline; serve until Ctrl-C\n" +
+		"(--snowflake-emulator: through gosnowflake against the local Snowflake-protocol server)", run: cmdDemo},
+	{name: "snowflake-emulator", group: groupLocal, summary: "serve the local Snowflake-protocol server (DuckDB underneath) until Ctrl-C", run: cmdSnowflakeEmulator},
+	{name: "kafka-broker", group: groupLocal, summary: "serve the local Kafka-protocol broker (the demo's, log in --dir) until Ctrl-C", run: cmdKafkaBroker},
+	{name: "generate", group: groupLocal, summary: "write the seed CSVs locally, without Temporal", run: cmdGenerate},
+	{name: "monitor", group: groupLocal, summary: "print the dashboard's figures every 30 s", run: cmdMonitor},
+}
 
-Local stack:
-  demo            start Temporal, a broker and the worker; run the pipeline; serve until Ctrl-C
-                  (--snowflake-emulator: through gosnowflake against the local Snowflake-protocol server)
-  snowflake-emulator  serve the local Snowflake-protocol server (DuckDB underneath) until Ctrl-C
-  kafka-broker        serve the local Kafka-protocol broker (the demo's, log in --dir) until Ctrl-C
-  generate        write the seed CSVs locally, without Temporal
-  monitor         print the dashboard's figures every 30 s
-
-Run "starter <command> -h" for its flags.
-`
+// usage lists the commands by group, from the table.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: starter <command> [flags]\n")
+	group := ""
+	for _, c := range commands {
+		if c.group != group {
+			group = c.group
+			fmt.Fprintf(&b, "\n%s\n", group)
+		}
+		lines := strings.Split(c.summary, "\n")
+		fmt.Fprintf(&b, "  %-19s %s\n", c.name, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(&b, "  %-19s %s\n", "", l)
+		}
+	}
+	b.WriteString("\nRun \"starter <command> -h\" for its flags.\n")
+	return b.String()
+}
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(os.Stderr, usage())
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -61,46 +91,21 @@ func main() {
 	os.Exit(code)
 }
 
-func run(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
-	var err error
-	switch cmd {
-	case "pipeline":
-		err = cmdPipeline(ctx, args, stdout)
-	case "deploy-schema":
-		err = cmdDeploySchema(ctx, args, stdout)
-	case "seed":
-		err = cmdSeed(ctx, args, stdout)
-	case "produce":
-		err = cmdProduce(ctx, args, stdout)
-	case "ingest":
-		err = cmdIngest(ctx, args, stdout)
-	case "stop-ingest":
-		err = cmdStopIngest(ctx, args, stdout)
-	case "schedules":
-		err = cmdSchedules(ctx, args, stdout)
-	case "produce-ctl":
-		err = cmdProduceCtl(ctx, args, stdout)
-	case "merge":
-		err = cmdMerge(ctx, args, stdout)
-	case "validate":
-		return cmdValidate(ctx, args, stdout, stderr)
-	case "demo":
-		err = cmdDemo(ctx, args, stdout)
-	case "generate":
-		err = cmdGenerate(ctx, args, stdout)
-	case "snowflake-emulator":
-		err = cmdSnowflakeEmulator(ctx, args, stdout)
-	case "kafka-broker":
-		err = cmdKafkaBroker(ctx, args, stdout)
-	case "monitor":
-		err = cmdMonitor(ctx, args, stdout)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
+func run(ctx context.Context, name string, args []string, stdout, stderr io.Writer) int {
+	if name == "-h" || name == "--help" || name == "help" {
+		fmt.Fprint(stdout, usage())
 		return 0
-	default:
-		fmt.Fprintf(stderr, "starter: unknown command %q\n\n%s", cmd, usage)
+	}
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
+	if i < 0 {
+		fmt.Fprintf(stderr, "starter: unknown command %q\n\n%s", name, usage())
 		return 2
 	}
+	c := commands[i]
+	if c.exit != nil {
+		return c.exit(ctx, args, stdout, stderr)
+	}
+	err := c.run(ctx, args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
