@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/dropflow/dropflow/internal/datagen"
@@ -55,6 +56,22 @@ type Activities struct {
 	behindAt atomic.Int64
 	// files caches data-set checksums and serialises their regeneration.
 	files fileCache
+}
+
+// Registry is what Register needs: a worker or a test environment.
+type Registry interface {
+	RegisterActivity(a any)
+	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
+}
+
+// Register registers every activity under its method's name, and the merge
+// also under its name in runs recorded before the rename. The old name goes
+// on a function of its own: the SDK maps a registered function's name to its
+// alias, so aliasing MergeOrders itself would schedule every new merge as
+// MergeRawToProd.
+func Register(r Registry, a *Activities) {
+	r.RegisterActivity(a)
+	r.RegisterActivityWithOptions(a.mergeRawToProd, activity.RegisterOptions{Name: names.ActivityMergeRawToProd})
 }
 
 // Nudger starts the merger (the nudged MergeOrders run) if it is not running.

@@ -361,3 +361,19 @@ func TestActivityNamesAreMethods(t *testing.T) {
 		t.Errorf("params.Activities has %d methods, names lists %d activities", got, want)
 	}
 }
+
+// Runs recorded before the rename schedule the merge as MergeRawToProd:
+// Register keeps that name working beside MergeOrders.
+func TestMergeIsRegisteredUnderItsOldNameToo(t *testing.T) {
+	f := newFixture(t, 1)
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	Register(env, f.a)
+	for _, name := range []string{names.ActivityMergeOrders, names.ActivityMergeRawToProd} {
+		v, err := env.ExecuteActivity(name, params.MergeOrdersInput{})
+		var res params.MergeOrdersResult
+		if err != nil || v.Get(&res) != nil || !res.NothingNew {
+			t.Fatalf("%s: %+v %v", name, res, err)
+		}
+	}
+}

@@ -9,11 +9,11 @@ import (
 	"github.com/dropflow/dropflow/internal/params"
 )
 
-// MergeRawToProd merges RAW events not merged yet into PROD.orders.
+// MergeOrders merges RAW events not merged yet into PROD.orders.
 //
 // It heartbeats while it waits and merges, so that a merge whose worker died
 // is retried elsewhere within the heartbeat timeout, not the StartToClose.
-func (a *Activities) MergeRawToProd(ctx context.Context, _ params.MergeOrdersInput) (params.MergeOrdersResult, error) {
+func (a *Activities) MergeOrders(ctx context.Context, _ params.MergeOrdersInput) (params.MergeOrdersResult, error) {
 	stop := heartbeatEvery(ctx, 2*time.Second)
 	defer stop()
 	return a.merge(ctx)
@@ -168,4 +168,10 @@ func heartbeatEvery(ctx context.Context, interval time.Duration, details ...any)
 		}
 	}()
 	return func() { close(done) }
+}
+
+// mergeRawToProd is MergeOrders under names.ActivityMergeRawToProd, its name
+// in runs recorded before the rename (see Register).
+func (a *Activities) mergeRawToProd(ctx context.Context, in params.MergeOrdersInput) (params.MergeOrdersResult, error) {
+	return a.MergeOrders(ctx, in)
 }

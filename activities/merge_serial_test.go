@@ -66,7 +66,7 @@ func waitingOnMergeLock() bool {
 
 // TestConcurrentMergesAreSerialisedInProcess: the DuckDB adapter does not
 // serialise merges itself (two at once on one file conflict), the worker's
-// Activities does. Two MergeRawToProd released at the same instant on one
+// Activities does. Two MergeOrders released at the same instant on one
 // worker both succeed, one after the other, and PROD holds every order
 // once. The same two merges through two Activities (no shared lock) are seen
 // overlapping, so the probe can tell.
@@ -92,7 +92,7 @@ func TestConcurrentMergesAreSerialisedInProcess(t *testing.T) {
 		r   params.MergeOrdersResult
 		err error
 	}
-	// run starts one MergeRawToProd per Activities, all released at once.
+	// run starts one MergeOrders per Activities, all released at once.
 	run := func(h *heldMerges, acts ...*Activities) chan out {
 		results := make(chan out, len(acts))
 		var ready, start sync.WaitGroup
@@ -105,7 +105,7 @@ func TestConcurrentMergesAreSerialisedInProcess(t *testing.T) {
 			go func() {
 				ready.Done()
 				start.Wait()
-				v, err := env.ExecuteActivity(a.MergeRawToProd, params.MergeOrdersInput{})
+				v, err := env.ExecuteActivity(a.MergeOrders, params.MergeOrdersInput{})
 				var o out
 				if o.err = err; err == nil {
 					o.err = v.Get(&o.r)

@@ -127,7 +127,7 @@ func run() error {
 		Interceptors: []interceptor.WorkerInterceptor{activities.QueryTagInterceptor()},
 	})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{
+	activities.Register(w, &activities.Activities{
 		WH:    wh,
 		Kafka: kc,
 		Settings: activities.Settings{

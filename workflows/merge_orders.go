@@ -32,13 +32,19 @@ func MergeOrders(ctx workflow.Context, in params.MergeOrdersInput) (params.Merge
 		return merger(ctx, nudges)
 	}
 	loop := v == 1
+	// merge-activity-name v1: the activity is named MergeOrders, like the
+	// workflow and the adapter (runs recorded before scheduled MergeRawToProd).
+	merge := names.ActivityMergeRawToProd
+	if workflow.GetVersion(ctx, "merge-activity-name", workflow.DefaultVersion, 1) == 1 {
+		merge = names.ActivityMergeOrders
+	}
 	for {
 		if loop {
 			for nudges.ReceiveAsync(nil) { // coalesce nudges already here
 			}
 		}
 		var res params.MergeOrdersResult
-		if err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), names.ActivityMergeRawToProd, in).Get(ctx, &res); err != nil {
+		if err := workflow.ExecuteActivity(steadyActivity(ctx, 10*time.Minute), merge, in).Get(ctx, &res); err != nil {
 			return total, err
 		}
 		total.Add(res)

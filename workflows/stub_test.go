@@ -34,7 +34,7 @@ func (stubActivities) ListPartitions(context.Context, string) ([]int, error) {
 func (stubActivities) LoadPartition(context.Context, params.LoadPartitionParams) (params.PartitionResult, error) {
 	return params.PartitionResult{}, errNotMocked
 }
-func (stubActivities) MergeRawToProd(context.Context, params.MergeOrdersInput) (params.MergeOrdersResult, error) {
+func (stubActivities) MergeOrders(context.Context, params.MergeOrdersInput) (params.MergeOrdersResult, error) {
 	return params.MergeOrdersResult{}, errNotMocked
 }
 func (stubActivities) MergeUntilIdle(context.Context, params.MergeUntilIdleInput) (params.MergeUntilIdleResult, error) {

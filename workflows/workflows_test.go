@@ -67,7 +67,7 @@ func mockHappyPath(env *testsuite.TestWorkflowEnvironment, skip ...string) {
 		loaded[p.Partition] = true
 		return params.PartitionResult{Partition: p.Partition, Loaded: 5, Batches: 1, NextOffset: 5}, nil
 	})
-	env.OnActivity(names.ActivityMergeRawToProd, mock.Anything, mock.Anything).Return(params.MergeOrdersResult{SourceEvents: 10, Inserted: 10}, nil)
+	env.OnActivity(names.ActivityMergeOrders, mock.Anything, mock.Anything).Return(params.MergeOrdersResult{SourceEvents: 10, Inserted: 10}, nil)
 	if !skipped("RunValidation") {
 		env.OnActivity(names.ActivityRunValidation, mock.Anything, mock.Anything).Return(passReport(), nil)
 	}
@@ -284,7 +284,7 @@ func TestValidateWarnIsNotAFailure(t *testing.T) {
 
 func TestMergeAndDeploySchemaPassResultsThrough(t *testing.T) {
 	env := newEnv(t)
-	env.OnActivity(names.ActivityMergeRawToProd, mock.Anything, mock.Anything).Return(params.MergeOrdersResult{NothingNew: true}, nil)
+	env.OnActivity(names.ActivityMergeOrders, mock.Anything, mock.Anything).Return(params.MergeOrdersResult{NothingNew: true}, nil)
 	env.ExecuteWorkflow(MergeOrders, params.MergeOrdersInput{})
 	var m params.MergeOrdersResult
 	require.NoError(t, env.GetWorkflowResult(&m))

@@ -124,7 +124,7 @@ func TestPipelineOnSnowflakeEmulatorPassword(t *testing.T) {
 		}
 	}
 	s.stopWorker()
-	for _, want := range []string{"DeploySchema/ApplyMigrations", "SeedData/LoadReferenceData", "IngestOrders/LoadPartition", "MergeOrders/MergeRawToProd", "ValidatePipeline/RunValidation", "Pipeline/RecordPipelineRun"} {
+	for _, want := range []string{"DeploySchema/ApplyMigrations", "SeedData/LoadReferenceData", "IngestOrders/LoadPartition", "MergeOrders/MergeOrders", "ValidatePipeline/RunValidation", "Pipeline/RecordPipelineRun"} {
 		if !activities[want] {
 			t.Errorf("no statement tagged %s; tagged: %v", want, activities)
 		}

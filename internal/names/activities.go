@@ -11,16 +11,23 @@ const (
 	ActivityProduceChunk      = "ProduceChunk"
 	ActivityListPartitions    = "ListPartitions"
 	ActivityLoadPartition     = "LoadPartition"
-	ActivityMergeRawToProd    = "MergeRawToProd"
+	// ActivityMergeOrders merges RAW into PROD once: the operation has one
+	// name, the workflow's, the activity's and the adapter's.
+	ActivityMergeOrders = "MergeOrders"
 	ActivityMergeUntilIdle    = "MergeUntilIdle"
 	ActivityRunValidation     = "RunValidation"
 	ActivityRecordPipelineRun = "RecordPipelineRun"
 )
 
+// ActivityMergeRawToProd is MergeOrders' name in runs recorded before the
+// rename (version merge-activity-name 1): the worker registers the merge under
+// it too, so that such runs still find it.
+const ActivityMergeRawToProd = "MergeRawToProd"
+
 // AllActivities lists every activity type name.
 func AllActivities() []string {
 	return []string{ActivityApplyMigrations, ActivityGenerateCSVs, ActivityLoadReferenceData, ActivityProduceChunk, ActivityListPartitions,
-		ActivityLoadPartition, ActivityMergeRawToProd, ActivityMergeUntilIdle, ActivityRunValidation, ActivityRecordPipelineRun}
+		ActivityLoadPartition, ActivityMergeOrders, ActivityMergeUntilIdle, ActivityRunValidation, ActivityRecordPipelineRun}
 }
 
 // Failure types of non-retryable application errors: a workflow, a user or

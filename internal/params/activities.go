@@ -13,7 +13,7 @@ type Activities interface {
 	ProduceChunk(ctx context.Context, p ProduceChunkParams) (ProduceChunkResult, error)
 	ListPartitions(ctx context.Context, topic string) ([]int, error)
 	LoadPartition(ctx context.Context, p LoadPartitionParams) (PartitionResult, error)
-	MergeRawToProd(ctx context.Context, in MergeOrdersInput) (MergeOrdersResult, error)
+	MergeOrders(ctx context.Context, in MergeOrdersInput) (MergeOrdersResult, error)
 	MergeUntilIdle(ctx context.Context, in MergeUntilIdleInput) (MergeUntilIdleResult, error)
 	RunValidation(ctx context.Context, in ValidatePipelineInput) (ValidationReport, error)
 	RecordPipelineRun(ctx context.Context, status string, result PipelineResult) error
