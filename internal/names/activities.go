@@ -13,7 +13,7 @@ const (
 	ActivityLoadPartition     = "LoadPartition"
 	// ActivityMergeOrders merges RAW into PROD once: the operation has one
 	// name, the workflow's, the activity's and the adapter's.
-	ActivityMergeOrders = "MergeOrders"
+	ActivityMergeOrders       = "MergeOrders"
 	ActivityMergeUntilIdle    = "MergeUntilIdle"
 	ActivityRunValidation     = "RunValidation"
 	ActivityRecordPipelineRun = "RecordPipelineRun"
