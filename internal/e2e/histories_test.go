@@ -22,7 +22,7 @@ var record = flag.Bool("record", false, "record workflows/testdata/"+recordedDir
 // recordedDir holds the histories recorded from the current code (version
 // markers, search attributes, the merger); the older ones in testdata/ stay
 // as they were recorded, so replay covers both branches of every gate.
-const recordedDir = "recorded-2026-12"
+const recordedDir = "recorded-2026-12-03"
 
 // TestReplayHistoriesCoverEveryWorkflow checks that workflows/testdata holds
 // recorded histories of every workflow type, from the first code and from
@@ -50,6 +50,7 @@ func TestReplayHistoriesCoverEveryWorkflow(t *testing.T) {
 	// Today's histories exercise today's branches.
 	for file, wants := range map[string][]string{
 		names.Pipeline + ".json":                       {"marker:search-attributes", "UpsertWorkflowSearchAttributes"},
+		names.MergeOrders + ".json":                    {"marker:merge-activity-name", "activity:" + names.ActivityMergeOrders},
 		names.MergeOrders + "-merger-continued.json":   {"marker:merge-nudge-loop", "activity:MergeUntilIdle", "WorkflowExecutionSignaled", "WorkflowExecutionContinuedAsNew"},
 		names.IngestOrders + "-follow-stop.json":       {"marker:follow-wait-for-loaders"},
 		names.ProduceOrders + "-stream-continued.json": {"WorkflowExecutionContinuedAsNew"},
