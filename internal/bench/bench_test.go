@@ -150,7 +150,16 @@ func BenchmarkPipeline(b *testing.B) {
 	// worker is idle (after the drain its merger would still be merging the
 	// backlog and take cores from them), then IngestOrders' drain.
 	plain := plainLoop{Partitions: 3, Batch: 5000, Queue: 10_000}
-	plainIngest := plain.run(b, broker.Addr, "plain", filepath.Join(dir, "plain.duckdb"))
+	// Best of three, each into a fresh file: on this shared machine one run
+	// of the same loop measured anywhere from 130k to 320k events/s, and the
+	// ratio is to the strongest baseline.
+	var plainRuns []string
+	plainIngest := 0.0
+	for i := 0; i < 3; i++ {
+		v := plain.run(b, broker.Addr, "plain", filepath.Join(dir, fmt.Sprintf("plain-%d.duckdb", i)))
+		plainRuns = append(plainRuns, fmt.Sprintf("%.0f", v))
+		plainIngest = max(plainIngest, v)
+	}
 	rows := rowInserts(b, broker.Addr, "plain", filepath.Join(dir, "rows.duckdb"), 3, rowSample)
 	profile := os.Getenv("BENCH_PROFILE")
 	if profile != "" {
@@ -166,7 +175,7 @@ func BenchmarkPipeline(b *testing.B) {
 	dropIngest := float64(nEvents) / took.Seconds()
 	add(Result{Name: "ingest: IngestOrders drain, 3 partitions", Value: dropIngest, Unit: "events/s", Target: ">= 100000", Met: met(dropIngest >= 100_000),
 		Note: fmt.Sprintf("%d events, batch 5000 (default)", nEvents)})
-	add(Result{Name: "ingest: plain loop", Value: plainIngest, Unit: "events/s", Note: plain.String()})
+	add(Result{Name: "ingest: plain loop", Value: plainIngest, Unit: "events/s", Note: plain.String() + "; best of 3 runs: " + strings.Join(plainRuns, ", ")})
 	add(Result{Name: "ingest: ratio to plain loop", Value: dropIngest / plainIngest, Unit: "x", Target: ">= 0.8", Met: met(dropIngest/plainIngest >= 0.8)})
 	add(Result{Name: "ingest: row inserts (original consumer)", Value: rows, Unit: "events/s",
 		Note: fmt.Sprintf("3 partitions concurrently, prepared INSERT, 1 tx per 10 rows, %d events each", rowSample)})
