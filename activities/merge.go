@@ -90,7 +90,7 @@ func (a *Activities) MergeUntilIdle(ctx context.Context, in params.MergeUntilIdl
 			}
 			total.Add(res)
 			lastNew = time.Now()
-			if err := a.restDuringBacklog(ctx, params.MergerRest*time.Since(merging), poll, total); err != nil {
+			if err := a.restAfterMerge(ctx, params.MergerRest*time.Since(merging), poll, total); err != nil {
 				return total, err
 			}
 		}
@@ -107,23 +107,33 @@ func (a *Activities) MergeUntilIdle(ctx context.Context, in params.MergeUntilIdl
 	}
 }
 
-// restDuringBacklog rests up to rest while this host's loaders are behind
-// their partitions (a backlog: merges are large and, on DuckDB, take the
-// cores ingest needs), heartbeating; it ends as soon as they have caught up.
-// In a steady stream loaders are never behind, so the merger does not rest
-// and fresh events reach PROD at the next commit. A wake meanwhile waits in
-// its channel and starts the next merge after the rest.
-func (a *Activities) restDuringBacklog(ctx context.Context, rest, poll time.Duration, details any) error {
-	until := time.Now().Add(rest)
-	for a.ingestBehind() && time.Now().Before(until) {
+// restAfterMerge rests rest (MergerRest times the merge's duration) while
+// this host's loaders are behind their partitions (a backlog: merges are
+// large and, on DuckDB, take the cores ingest needs), and ends the rest as
+// soon as they have caught up, but never before min(rest, MergerSteadyRest):
+// a steady stream's merges of milliseconds rest as little, and one merge
+// after a large one leaves the lock free for a moment (a scheduled or manual
+// MergeOrders gets in), without holding fresh events back for long. It
+// heartbeats; a wake meanwhile waits in its channel and starts the next merge.
+func (a *Activities) restAfterMerge(ctx context.Context, rest, poll time.Duration, details any) error {
+	began := time.Now()
+	steady := min(rest, params.MergerSteadyRest)
+	for {
+		since := time.Since(began)
+		if since >= rest || (since >= steady && !a.ingestBehind()) {
+			return nil
+		}
+		next := rest - since
+		if !a.ingestBehind() {
+			next = steady - since
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(min(poll, time.Until(until))):
+		case <-time.After(min(poll, next)):
 		}
 		activity.RecordHeartbeat(ctx, details)
 	}
-	return nil
 }
 
 // ingestBehind reports whether a loader here was behind in the last 2 s.

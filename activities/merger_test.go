@@ -95,14 +95,14 @@ func TestMergeUntilIdleMergesAndEndsIdle(t *testing.T) {
 	}
 }
 
-// The merger rests between merges only while a loader on its host is
-// behind (a backlog), and stops resting once they caught up: in a steady
-// stream fresh events reach PROD at the next commit.
+// The merger rests its whole rest between merges only while a loader on its
+// host is behind (a backlog), and stops once they caught up; in a steady
+// stream it rests at most MergerSteadyRest.
 func TestMergerRestsOnlyDuringABacklog(t *testing.T) {
 	f := newFixture(t, 1)
 	rest := func(ctx context.Context) (time.Duration, error) {
 		began := time.Now()
-		err := f.a.restDuringBacklog(ctx, 3*time.Second, 20*time.Millisecond, nil)
+		err := f.a.restAfterMerge(ctx, 3*time.Second, 20*time.Millisecond, nil)
 		return time.Since(began), err
 	}
 	f.env.RegisterActivityWithOptions(rest, activity.RegisterOptions{Name: "rest"})
@@ -118,8 +118,8 @@ func TestMergerRestsOnlyDuringABacklog(t *testing.T) {
 		}
 		return d
 	}
-	if d := run(); d > 200*time.Millisecond {
-		t.Fatalf("no loader behind: rested %v", d)
+	if d := run(); d < params.MergerSteadyRest || d > params.MergerSteadyRest+300*time.Millisecond {
+		t.Fatalf("no loader behind: rested %v, want MergerSteadyRest (%v)", d, params.MergerSteadyRest)
 	}
 	// A loader more than a batch (7 records) behind its partition's end says so.
 	prod := f.kc.NewProducer(topic)
@@ -153,8 +153,8 @@ func TestMergerRestsOnlyDuringABacklog(t *testing.T) {
 	if d < 2900*time.Millisecond {
 		t.Fatalf("loaders behind throughout: rested %v, want the whole 3 s", d)
 	}
-	f.a.behindAt.Store(time.Now().Add(-time.Second).UnixNano()) // caught up a second ago
-	if d := run(); d < 800*time.Millisecond || d > 1500*time.Millisecond {
-		t.Fatalf("loaders caught up 1 s ago: rested %v, want about 1 s more", d)
+	f.a.behindAt.Store(time.Now().Add(-500 * time.Millisecond).UnixNano()) // caught up half a second ago
+	if d := run(); d < 1400*time.Millisecond || d > 1900*time.Millisecond {
+		t.Fatalf("loaders caught up 0.5 s ago: rested %v, want about 1.5 s more (behind for 2 s after the last mark)", d)
 	}
 }

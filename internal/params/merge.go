@@ -57,6 +57,9 @@ const (
 	// the cores with ingest. It stops resting as soon as they catch up; in a
 	// steady stream it does not rest.
 	MergerRest = 4
+	// MergerSteadyRest caps the rest while no loader is behind: freshness
+	// stays within it, and the lock is free between merges for a moment.
+	MergerSteadyRest = time.Second
 	// MergerIdle ends the merger after this long without new RAW events; the
 	// next nudge starts it again.
 	MergerIdle = time.Minute
