@@ -106,10 +106,9 @@ type Trends struct {
 
 // Minute is one minute of the warehouse's throughput.
 type Minute struct {
-	Minute      string  `json:"minute"`
-	RawPerS     float64 `json:"raw_per_s"`
-	ProdPerS    float64 `json:"prod_per_s"`
-	rawN, prodN int64
+	Minute   string  `json:"minute"`
+	RawPerS  float64 `json:"raw_per_s"`
+	ProdPerS float64 `json:"prod_per_s"`
 }
 
 // TrendWindow is how far back the trend charts reach.
@@ -274,39 +273,29 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 	if s.History != nil {
 		t.Samples = s.History.Points()
 	}
-	byMinute := map[time.Time]*Minute{}
-	for m := from; !m.After(time.Now()); m = m.Add(time.Minute) {
+	// One slot per minute from `from`; the current minute is a partial one,
+	// so its counts are divided by what has passed of it.
+	now := time.Now()
+	var secs []float64
+	for m := from; !m.After(now); m = m.Add(time.Minute) {
 		t.Minutes = append(t.Minutes, Minute{Minute: m.Format(time.RFC3339)})
-	}
-	for i := range t.Minutes {
-		at, _ := time.Parse(time.RFC3339, t.Minutes[i].Minute)
-		byMinute[at] = &t.Minutes[i]
+		secs = append(secs, max(min(now.Sub(m).Seconds(), 60), 1))
 	}
 	for _, q := range []struct {
 		what, sql string
-		into      func(*Minute, int64)
+		into      func(*Minute) *float64
 	}{
-		{"events into RAW per minute", rawPerMinuteQuery, func(m *Minute, n int64) { m.rawN = n }},
-		{"orders into PROD per minute", prodPerMinuteQuery, func(m *Minute, n int64) { m.prodN = n }},
+		{"events into RAW per minute", rawPerMinuteQuery, func(m *Minute) *float64 { return &m.RawPerS }},
+		{"orders into PROD per minute", prodPerMinuteQuery, func(m *Minute) *float64 { return &m.ProdPerS }},
 	} {
 		if err := s.perMinute(r.Context(), q.sql, from, func(at time.Time, n int64) {
-			if m := byMinute[at.UTC()]; m != nil {
-				q.into(m, n)
+			if i := int(at.UTC().Sub(from) / time.Minute); i >= 0 && i < len(t.Minutes) {
+				*q.into(&t.Minutes[i]) = float64(n) / secs[i]
 			}
 		}); err != nil {
 			s.writeJSON(w, nil, wrap(q.what, err))
 			return
 		}
-	}
-	now := time.Now()
-	for i := range t.Minutes {
-		m := &t.Minutes[i]
-		// The current minute is a partial one: divide by what has passed of it.
-		secs := 60.0
-		if at, _ := time.Parse(time.RFC3339, m.Minute); now.Sub(at) < time.Minute {
-			secs = max(now.Sub(at).Seconds(), 1)
-		}
-		m.RawPerS, m.ProdPerS = float64(m.rawN)/secs, float64(m.prodN)/secs
 	}
 	s.writeJSON(w, t, nil)
 }
