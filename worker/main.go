@@ -58,7 +58,9 @@ func run() error {
 		// Ingest makes much short-lived garbage (decoded events) over a small
 		// live heap: a soft limit keeps the heap's peak near it instead of
 		// doubling between collections. GOMEMLIMIT overrides it.
-		debug.SetMemoryLimit(160 << 20)
+		// 80 MiB: the drain's live heap (batches in flight, reader buffers,
+		// the Bloom filter) is about 40 MiB.
+		debug.SetMemoryLimit(80 << 20)
 	}
 	log, err := logging.New(cfg.LogFormat, cfg.LogLevel)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dropflow/dropflow/internal/events"
@@ -232,6 +233,20 @@ func Add(b *warehouse.Batch, rec kafka.Record) {
 		b.Rejects = append(b.Rejects, warehouse.Reject{Offset: rec.Offset, Key: rec.Key, Value: rec.Value, Reason: reason, Error: err.Error()})
 		return
 	}
-	b.Events = append(b.Events, warehouse.Event{EventID: ev.EventID, EventType: ev.EventType, Payload: rec.Value, Offset: rec.Offset, ProducedAt: ev.ProducedAt,
-		ContentHash: events.ContentHash(ev)})
+	// Copies of the two strings kept: the decoder's strings point into its
+	// own copy of the whole value, which they would keep alive beside
+	// rec.Value for as long as the batch lives (a third of the live heap).
+	b.Events = append(b.Events, warehouse.Event{EventID: strings.Clone(ev.EventID), EventType: eventType(ev.EventType), Payload: rec.Value, Offset: rec.Offset,
+		ProducedAt: ev.ProducedAt, ContentHash: events.ContentHash(ev)})
+}
+
+// eventType returns the contract's constant for a known type (no copy).
+func eventType(t string) string {
+	switch t {
+	case events.TypeOrderCreated:
+		return events.TypeOrderCreated
+	case events.TypeOrderUpdated:
+		return events.TypeOrderUpdated
+	}
+	return strings.Clone(t)
 }

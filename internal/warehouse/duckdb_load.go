@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -60,6 +59,46 @@ func appendRows(conn *sql.Conn, catalog, schema, table string, n int, row func(i
 	})
 }
 
+// rawAppendColumns are appended_data's columns for duckRawAppend.
+var rawAppendColumns = []struct {
+	name string
+	t    duckdb.Type
+}{
+	{"event_id", duckdb.TYPE_VARCHAR}, {"event_type", duckdb.TYPE_VARCHAR}, {"payload", duckdb.TYPE_VARCHAR},
+	{"kafka_topic", duckdb.TYPE_VARCHAR}, {"kafka_partition", duckdb.TYPE_INTEGER}, {"kafka_offset", duckdb.TYPE_BIGINT},
+	{"produced_at", duckdb.TYPE_TIMESTAMP}, {"ingested_at", duckdb.TYPE_TIMESTAMP}, {"content_hash", duckdb.TYPE_VARCHAR},
+}
+
+// appendEvents appends n rows to raw.orders_events through duckRawAppend,
+// in the connection's transaction.
+func appendEvents(conn *sql.Conn, n int, row func(i int) []driver.Value) error {
+	types := make([]duckdb.TypeInfo, len(rawAppendColumns))
+	names := make([]string, len(rawAppendColumns))
+	for i, c := range rawAppendColumns {
+		ti, err := duckdb.NewTypeInfo(c.t)
+		if err != nil {
+			return fmt.Errorf("warehouse: appender type of %s: %w", c.name, err)
+		}
+		types[i], names[i] = ti, c.name
+	}
+	return conn.Raw(func(dc any) error {
+		a, err := duckdb.NewQueryAppender(dc.(driver.Conn), duckSQL(duckRawAppend), "appended_data", types, names)
+		if err != nil {
+			return fmt.Errorf("warehouse: appender on raw.orders_events: %w", err)
+		}
+		for i := 0; i < n; i++ {
+			if err := a.AppendRow(row(i)...); err != nil {
+				a.Close()
+				return fmt.Errorf("warehouse: append to raw.orders_events: %w", err)
+			}
+		}
+		if err := a.Close(); err != nil {
+			return fmt.Errorf("warehouse: flush raw.orders_events: %w", err)
+		}
+		return nil
+	})
+}
+
 // LoadBatch writes one batch and its offset in one transaction.
 func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
 	var res LoadResult
@@ -77,14 +116,13 @@ func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
 			}
 			if len(fresh) > 0 {
 				// Straight into RAW: the Appender joins this transaction.
-				err = appendRows(conn, "", "raw", "orders_events", len(fresh), func(i int) []driver.Value {
+				err = appendEvents(conn, len(fresh), func(i int) []driver.Value {
 					e := fresh[i]
 					var produced any
 					if !e.ProducedAt.IsZero() {
 						produced = e.ProducedAt.UTC()
 					}
-					// RawMessage: the driver writes the document itself, not a JSON string of it.
-					return []driver.Value{e.EventID, e.EventType, json.RawMessage(e.Payload), b.Topic, int32(b.Partition), e.Offset, produced, now, nullString(e.ContentHash)}
+					return []driver.Value{e.EventID, e.EventType, e.Payload, b.Topic, int32(b.Partition), e.Offset, produced, now, nullString(e.ContentHash)}
 				})
 				if err != nil {
 					return err

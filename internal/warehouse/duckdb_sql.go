@@ -33,12 +33,20 @@ const (
 	duckOffsetMove        = "offset_move"
 	duckOffsetRead        = "offset_read"
 	duckPipelineRunInsert = "pipeline_run_insert"
+	duckRawAppend         = "raw_append"
 	duckRawEventIDs       = "raw_event_ids"
 	duckValidationInsert  = "validation_insert"
 	duckWatermarkAdvance  = "watermark_advance"
 )
 
 var duckStatements = map[string]string{
+	// The Appender's rows arrive as appended_data with the payload as
+	// VARCHAR: DuckDB's cast checks the JSON in C, where the driver's JSON
+	// column path would re-marshal every document in Go (a tenth of the
+	// drain's CPU).
+	duckRawAppend: `
+INSERT INTO raw.orders_events
+SELECT event_id, event_type, CAST(payload AS JSON), kafka_topic, kafka_partition, kafka_offset, produced_at, ingested_at, content_hash FROM appended_data`,
 	duckCustomersLoad: `
 INSERT OR REPLACE INTO prod.customers
 SELECT customer_id, name, email, city, channel, created_at, ? FROM read_csv(%s, header = true, auto_detect = false,

@@ -262,11 +262,12 @@ func TestLoadBatchRollsBackRowsWithOffset(t *testing.T) {
 		}
 		b := bigBatch(t)
 		good := b.Events[n-1]
-		// The last event's payload is not JSON: its append fails after n-1 succeeded.
+		// The last event's payload is not JSON: DuckDB's cast refuses it when
+		// the appended rows reach RAW, after n-1 good ones.
 		b.Events[n-1].Payload = []byte(`{"event_id":`)
 		_, err := d.LoadBatch(ctx, b)
-		if err == nil || !strings.Contains(err.Error(), "append to raw.orders_events") {
-			t.Fatalf("want the append of the last event to fail, got %v", err)
+		if err == nil || !strings.Contains(err.Error(), "raw.orders_events") || !strings.Contains(err.Error(), "Malformed JSON") {
+			t.Fatalf("want the load of the last event to fail on its JSON, got %v", err)
 		}
 		nothingStayed(t, d)
 		b.Events[n-1] = good
