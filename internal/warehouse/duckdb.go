@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -101,23 +102,28 @@ func OpenDuckDBWithOptions(ctx context.Context, path string, o DuckDBOptions) (*
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: DUCKDB_PATH %s: %w", path, err)
 	}
-	// The file is attached to an in-memory instance rather than opened as
-	// its main database: only ATTACH takes ROW_GROUP_SIZE (see duckRowGroupSize).
-	settings := []string{
-		"SET TimeZone = 'UTC'", // all timestamps are UTC; make current_timestamp casts agree
-		"SET memory_limit = '" + o.MemoryLimit + "'",
-		"SET temp_directory = " + sqlString(abs+".tmp"), // where a file database spills by default
+	// Instance settings go in the DSN, applied once when the instance
+	// starts: set again on a later pooled connection, temp_directory is
+	// refused once DuckDB has spilled to it.
+	instance := url.Values{
+		"memory_limit":   {o.MemoryLimit},
+		"temp_directory": {abs + ".tmp"}, // where a file database spills by default
 		// Hand freed memory back to the OS within a second instead of
 		// keeping it in the allocator's caches (128 MB and 512 MB by default):
 		// the worker's footprint is what the host sees, not what DuckDB tracks.
-		"SET allocator_background_threads = true",
-		"SET allocator_flush_threshold = '8MB'",
-		"SET allocator_bulk_deallocation_flush_threshold = '8MB'",
+		"allocator_background_threads":                {"true"},
+		"allocator_flush_threshold":                   {"8MB"},
+		"allocator_bulk_deallocation_flush_threshold": {"8MB"},
+	}
+	// The file is attached to an in-memory instance rather than opened as
+	// its main database: only ATTACH takes ROW_GROUP_SIZE (see duckRowGroupSize).
+	session := []string{
+		"SET TimeZone = 'UTC'", // all timestamps are UTC; make current_timestamp casts agree
 		fmt.Sprintf("ATTACH IF NOT EXISTS %s AS %s (ROW_GROUP_SIZE %d)", sqlString(abs), duckCatalog, duckRowGroupSize),
 		"USE " + duckCatalog,
 	}
-	connector, err := duckdb.NewConnector("", func(execer driver.ExecerContext) error {
-		for _, q := range settings {
+	connector, err := duckdb.NewConnector("?"+instance.Encode(), func(execer driver.ExecerContext) error {
+		for _, q := range session {
 			if _, err := execer.ExecContext(ctx, q, nil); err != nil {
 				return err
 			}

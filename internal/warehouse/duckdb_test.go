@@ -441,3 +441,41 @@ func TestMergeInWindowsKeepsTheSemantics(t *testing.T) {
 		t.Fatalf("%d merge runs recorded, want one per non-empty window (3)", n)
 	}
 }
+
+// A connection opened after DuckDB spilled to its temporary directory still
+// opens: instance settings (temp_directory among them) are set once, at
+// open, not again on every new pooled connection, which DuckDB refuses
+// ("Cannot switch temporary directory after the current one has been used").
+func TestNewConnectionsAfterASpill(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wh.duckdb")
+	d, err := OpenDuckDBWithOptions(ctx, path, DuckDBOptions{MemoryLimit: "16MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// About 50 MB of temporary rows under a 16 MB limit: DuckDB spills.
+	if _, err := d.db.ExecContext(ctx, `CREATE TEMP TABLE spill AS SELECT range::VARCHAR || repeat('x', 100) AS s FROM range(400000)`); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(path + ".tmp"); len(ents) == 0 {
+		t.Fatalf("nothing spilled to %s.tmp: the test proves nothing", path)
+	}
+	var conns []*sql.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 4; i++ { // held at once: the pool must open new ones
+		c, err := d.db.Conn(ctx)
+		if err != nil {
+			t.Fatalf("connection %d after the spill: %v", i, err)
+		}
+		conns = append(conns, c)
+		var tz, mem string
+		if err := c.QueryRowContext(ctx, "SELECT current_setting('TimeZone'), current_setting('memory_limit')").Scan(&tz, &mem); err != nil || tz != "UTC" || !strings.HasPrefix(mem, "15") {
+			t.Fatalf("connection %d: TimeZone %q, memory_limit %q (want UTC, 16MB), %v", i, tz, mem, err)
+		}
+	}
+}
