@@ -152,7 +152,7 @@ func TestSnowflakeDeploySchema(t *testing.T) {
 	ctx := context.Background()
 	dry, err := wh.Migrate(ctx, true)
 	files, _ := fs.Glob(migrations.FS, "snowflake/*.sql")
-	if err != nil || len(dry.Applied) != len(files) || !strings.Contains(dry.SQL, "CREATE DATABASE IF NOT EXISTS DROPSHIPPING_DB") || !strings.Contains(dry.SQL, "ALTER TASK DROPSHIPPING_DB.PROD.INGEST_ORDERS_TASK SUSPEND") {
+	if err != nil || len(dry.Applied) != len(files) || !strings.Contains(dry.SQL, "CREATE DATABASE IF NOT EXISTS DROPSHIPPING_DB") || !strings.Contains(dry.SQL, "ALTER TASK DROPSHIPPING_DB.PROD.MERGE_ORDERS_TASK SUSPEND") {
 		t.Fatalf("dry run: %+v %v", dry, err)
 	}
 	if strings.Index(dry.SQL, "CREATE WAREHOUSE") > strings.Index(dry.SQL, "CREATE STREAM") {
@@ -166,8 +166,8 @@ func TestSnowflakeDeploySchema(t *testing.T) {
 	if _, err := wh.Migrate(ctx, false); err != nil {
 		t.Fatal(err)
 	}
-	if tasks, err := s.Tasks(ctx); err != nil || len(tasks) != 1 || tasks[0].State != "suspended" {
-		t.Fatalf("the native task must exist, suspended: %+v %v", tasks, err)
+	if tasks, err := s.Tasks(ctx); err != nil || len(tasks) != 1 || tasks[0].State != "suspended" || tasks[0].Name != "DROPSHIPPING_DB.PROD.MERGE_ORDERS_TASK" {
+		t.Fatalf("the native task must exist, suspended, under its one name: %+v %v", tasks, err)
 	}
 	exec(t, db, "UPDATE DROPSHIPPING_DB.OPS.SCHEMA_MIGRATIONS SET CHECKSUM = 'edited' WHERE VERSION = '0001_init'")
 	_, err = wh.Migrate(ctx, false)

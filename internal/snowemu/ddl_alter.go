@@ -39,6 +39,31 @@ func (ss *session) alter(ctx context.Context, toks []token, w []token) (*queryRe
 	return nil, unsupported(w)
 }
 
+// dropTask runs DROP TASK [IF EXISTS] name.
+func (ss *session) dropTask(ctx context.Context, w []token) (*queryResult, error) {
+	i := 2
+	ifExists := false
+	if i+1 < len(w) && w[i].is("IF") && w[i+1].is("EXISTS") {
+		ifExists, i = true, i+2
+	}
+	name, _ := dottedName(w, i)
+	if len(name) == 0 {
+		return nil, compileError("DROP TASK: task name expected")
+	}
+	qualified := ss.qualify(name)
+	r, err := ss.eng.db.ExecContext(ctx, `DELETE FROM snowemu.emu.tasks WHERE name = ?`, qualified)
+	if err != nil {
+		return nil, duckError(err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		if ifExists {
+			return ddlResult("Drop statement executed successfully (" + name[len(name)-1] + " already dropped)."), nil
+		}
+		return nil, objectMissing(qualified)
+	}
+	return ddlResult(name[len(name)-1] + " successfully dropped."), nil
+}
+
 func objectMissing(name string) *Error {
 	return &Error{Code: 2003, SQLState: "02000", Message: fmt.Sprintf("SQL compilation error:\nObject '%s' does not exist or not authorized.", name)}
 }
@@ -82,6 +107,9 @@ func (ss *session) useStatement(ctx context.Context, w []token) (*queryResult, e
 }
 
 func (ss *session) drop(ctx context.Context, w []token) (*queryResult, error) {
+	if len(w) >= 3 && w[1].is("TASK") {
+		return ss.dropTask(ctx, w)
+	}
 	if len(w) < 3 || !w[1].is("DATABASE") {
 		return nil, unsupported(w)
 	}

@@ -274,6 +274,14 @@ func TestTasksStoredSuspended(t *testing.T) {
 	if tk := state(); tk.Schedule != "5 MINUTE" || tk.State != "suspended" {
 		t.Fatalf("OR REPLACE: %+v", tk)
 	}
+	// DROP TASK removes it; again with IF EXISTS is no error, without it 2003.
+	exec(t, db, "DROP TASK TESTDB.PUBLIC.T1")
+	if ts, err := s.Tasks(context.Background()); err != nil || len(ts) != 0 {
+		t.Fatalf("after DROP TASK: %v %v", ts, err)
+	}
+	exec(t, db, "DROP TASK IF EXISTS TESTDB.PUBLIC.T1")
+	_, err = db.Exec("DROP TASK TESTDB.PUBLIC.T1")
+	snowErr(t, err, 2003)
 }
 
 // https://docs.snowflake.com/en/sql-reference/functions/query_history: each

@@ -1,0 +1,2 @@
+-- Same file name as sql/migrations/snowflake/0005_merge_orders_task.sql, which renames
+-- Snowflake's native merge task. DuckDB has no tasks: nothing to do.
