@@ -64,7 +64,7 @@ BENCH_FLEET_EVENTS ?= 100000
 bench: $(BIN)/temporal
 	set -o pipefail; BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench BenchmarkPipeline -benchtime 1x -timeout 40m ./internal/bench/ | grep -v '^\s*bench_test.go'
 	@# (no tee /dev/stderr: on a redirected make it would reopen, and truncate, the log)
-	@out=$$($(GO) test -run '^$$' -bench BenchmarkLoadBatch -benchtime 5x ./internal/warehouse/) || { echo "$$out"; exit 1; }; echo "$$out"; \
+	@out=$$($(GO) test -run '^$$' -bench BenchmarkLoadBatch -benchtime 5x ./internal/warehouse/duckdb/) || { echo "$$out"; exit 1; }; echo "$$out"; \
 	  echo "$$out" | awk '/appender/ {a=$$3} /row-inserts-baseline/ {r=$$3} END { if (a && r) printf "batch load (Appender, 1 tx per 2,000 rows) speed-up over row inserts (prepared INSERT, 1 tx per 10 rows): %.0fx\n", r/a; else exit 1 }'
 	@echo "Ingest on the Snowflake path (emulator) with 1 and 2 worker processes (same 2 cores: the overhead of spreading partitions, not a speed-up):"
 	@BENCH_FLEET_EVENTS=$(BENCH_FLEET_EVENTS) $(GO) test -run '^$$' -bench BenchmarkSnowflakeWorkers -benchtime 1x -timeout 20m ./internal/bench/ 2>/dev/null | grep '^ingest'

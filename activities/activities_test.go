@@ -24,6 +24,8 @@ import (
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
+
+	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 
 const topic = "orders_topic"
@@ -32,7 +34,7 @@ const topic = "orders_topic"
 type fixture struct {
 	a   *Activities
 	env *testsuite.TestActivityEnvironment
-	wh  *warehouse.DuckDB
+	wh  *duckdb.Warehouse
 	kc  *kafka.Client
 	dir string
 }
@@ -49,7 +51,7 @@ func newFixture(t *testing.T, partitions int32) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wh, err := warehouse.OpenDuckDB(context.Background(), filepath.Join(dir, "wh.duckdb"))
+	wh, err := duckdb.Open(context.Background(), filepath.Join(dir, "wh.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}

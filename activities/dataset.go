@@ -14,6 +14,8 @@ import (
 	"github.com/dropflow/dropflow/internal/datagen"
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
+
+	"encoding/json"
 )
 
 // fileCache remembers checksums by file state, so that a chunk opening a
@@ -189,12 +191,16 @@ func (a *Activities) userCSV(field, path, pin string) (string, error) {
 // currentDataset resolves the data set a run uses when its input names none:
 // the one SeedData recorded last in the warehouse.
 func (a *Activities) currentDataset(ctx context.Context, field string) (params.Dataset, error) {
-	ds, ok, err := a.WH.CurrentDataset(ctx)
+	var ds params.Dataset
+	doc, ok, err := a.WH.CurrentDataset(ctx)
 	if err != nil {
 		return ds, classify(err)
 	}
 	if !ok {
 		return ds, classify(&params.InvalidInputError{Field: field, Reason: "no data set recorded in the warehouse: run SeedData first (starter seed --wait), or pass a dataset or a CSV on a shared path"})
+	}
+	if err := json.Unmarshal(doc, &ds); err != nil {
+		return ds, fmt.Errorf("decode the current data set recorded in the warehouse: %w", err)
 	}
 	return ds, nil
 }

@@ -25,7 +25,8 @@ func (a *Activities) merge(ctx context.Context) (params.MergeOrdersResult, error
 	a.merging.Lock()
 	defer a.merging.Unlock()
 	began := time.Now()
-	res, err := a.WH.MergeOrders(ctx)
+	wr, err := a.WH.MergeOrders(ctx)
+	res := params.MergeOrdersResult(wr)
 	if err != nil {
 		return res, classify(err)
 	}

@@ -28,7 +28,7 @@ type heldMerges struct {
 	inFlight, maxFlight int
 }
 
-func (h *heldMerges) MergeOrders(ctx context.Context) (params.MergeOrdersResult, error) {
+func (h *heldMerges) MergeOrders(ctx context.Context) (warehouse.MergeResult, error) {
 	h.mu.Lock()
 	h.inFlight++
 	h.maxFlight = max(h.maxFlight, h.inFlight)
@@ -89,7 +89,7 @@ func TestConcurrentMergesAreSerialisedInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	type out struct {
-		r   params.MergeOrdersResult
+		r   warehouse.MergeResult
 		err error
 	}
 	// run starts one MergeOrders per Activities, all released at once.

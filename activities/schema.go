@@ -12,7 +12,8 @@ import (
 // ApplyMigrations applies (or with DryRun lists) the warehouse migrations.
 func (a *Activities) ApplyMigrations(ctx context.Context, in params.DeploySchemaInput) (params.DeploySchemaResult, error) {
 	defer heartbeatEvery(ctx, 2*time.Second)()
-	res, err := a.WH.Migrate(ctx, in.DryRun)
+	wr, err := a.WH.Migrate(ctx, in.DryRun)
+	res := params.DeploySchemaResult(wr)
 	if err != nil {
 		return res, classify(err)
 	}

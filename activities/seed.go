@@ -10,6 +10,8 @@ import (
 
 	"github.com/dropflow/dropflow/internal/datagen"
 	"github.com/dropflow/dropflow/internal/params"
+
+	"encoding/json"
 )
 
 // GenerateCSVs writes customers.csv, inventory.csv and orders.csv on this
@@ -52,7 +54,11 @@ func (a *Activities) GenerateCSVs(ctx context.Context, in params.SeedDataInput) 
 	if res.Dataset, err = a.describe(dir, spec); err != nil {
 		return res, err
 	}
-	if err := a.WH.RecordDataset(ctx, spec.Key(), res.Dataset); err != nil {
+	doc, err := json.Marshal(res.Dataset)
+	if err != nil {
+		return res, fmt.Errorf("encode data set: %w", err)
+	}
+	if err := a.WH.RecordDataset(ctx, spec.Key(), doc); err != nil {
 		return res, classify(err)
 	}
 	return res, nil

@@ -13,6 +13,8 @@ import (
 	"github.com/dropflow/dropflow/internal/metrics"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/validation"
+
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
 // RunValidation runs every check, writes the JSON report under the reports
@@ -43,7 +45,13 @@ func (a *Activities) RunValidation(ctx context.Context, in params.ValidatePipeli
 	if err := os.WriteFile(rep.ReportPath, append(body, '\n'), 0o644); err != nil {
 		return rep, classify(fmt.Errorf("write report %s: %w", rep.ReportPath, err))
 	}
-	if err := a.WH.RecordValidation(ctx, rep, body); err != nil {
+	ranAt, err := time.Parse(time.RFC3339Nano, rep.Timestamp)
+	if err != nil {
+		ranAt = time.Now().UTC()
+	}
+	run := warehouse.ValidationRun{RunID: rep.RunID, RanAt: ranAt, Status: rep.Status,
+		Pass: rep.Summary.Pass, Warn: rep.Summary.Warn, Fail: rep.Summary.Fail, Report: body}
+	if err := a.WH.RecordValidation(ctx, run); err != nil {
 		return rep, err
 	}
 	for _, c := range rep.Checks {

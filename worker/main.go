@@ -37,6 +37,10 @@ import (
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 	"github.com/dropflow/dropflow/workflows"
+
+	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
+
+	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 
 func main() {
@@ -205,7 +209,7 @@ func serveDebug(addr string, wh warehouse.Warehouse, log *zap.Logger) (*http.Ser
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	if d, ok := wh.(*warehouse.DuckDB); ok {
+	if d, ok := wh.(*duckdb.Warehouse); ok {
 		mux.HandleFunc("GET /debug/duckdb/memory", func(w http.ResponseWriter, r *http.Request) {
 			tags, err := d.Memory(r.Context())
 			if err != nil {
@@ -304,8 +308,8 @@ type identified interface {
 
 // snowflakeOptions maps the SNOW_* settings onto the adapter's options: the
 // warehouse package knows nothing of environment variables.
-func snowflakeOptions(c config.Snowflake) warehouse.SnowflakeOptions {
-	return warehouse.SnowflakeOptions{
+func snowflakeOptions(c config.Snowflake) snowflake.Options {
+	return snowflake.Options{
 		Account: c.Account, User: c.User, Password: c.Password,
 		PrivateKeyPath: c.PrivateKeyPath, PrivateKeyPassphrase: c.PrivateKeyPassphrase,
 		Role: c.Role, Warehouse: c.Warehouse, Database: c.Database, Schema: c.Schema,
@@ -321,9 +325,9 @@ func openWarehouse(ctx context.Context, cfg config.Config) (warehouse.Warehouse,
 	)
 	switch cfg.Warehouse {
 	case warehouse.DialectDuckDB:
-		wh, err = warehouse.OpenDuckDBWithOptions(ctx, cfg.DuckDBPath, warehouse.DuckDBOptions{MemoryLimit: cfg.DuckDBMemory})
+		wh, err = duckdb.OpenWithOptions(ctx, cfg.DuckDBPath, duckdb.Options{MemoryLimit: cfg.DuckDBMemory})
 	case warehouse.DialectSnowflake:
-		wh, err = warehouse.OpenSnowflake(ctx, snowflakeOptions(cfg.Snowflake))
+		wh, err = snowflake.Open(ctx, snowflakeOptions(cfg.Snowflake))
 	default:
 		return nil, warehouse.Identity{}, fmt.Errorf("WAREHOUSE=%s: want duckdb or snowflake", cfg.Warehouse)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/dropflow/dropflow/internal/datagen"
 	"github.com/dropflow/dropflow/internal/events"
 	"github.com/dropflow/dropflow/internal/kafka"
-	"github.com/dropflow/dropflow/internal/warehouse"
+	whduckdb "github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 
 // plainWriter sends the same CSV as events with a bare kafka-go Writer.
@@ -65,7 +65,7 @@ func plainWriter(b *testing.B, addr, topic, csvPath string) float64 {
 // openPlain creates the schema with Dropflow's migrations, then hands the
 // file to a bare database/sql handle: the baselines use nothing else of ours.
 func openPlain(b *testing.B, path string) *sql.DB {
-	wh, err := warehouse.OpenDuckDB(context.Background(), path)
+	wh, err := whduckdb.Open(context.Background(), path)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -51,7 +51,7 @@ type Snowflake struct {
 	Protocol string
 	// StageThreshold (SNOW_STAGE_THRESHOLD): batches of at least this many
 	// events load through PUT + COPY INTO, smaller ones through INSERT …
-	// SELECT; 0 leaves the adapter's default (warehouse.DefaultStageThreshold).
+	// SELECT; 0 leaves the adapter's default (snowflake.DefaultStageThreshold).
 	StageThreshold int
 	// MergeDriver (SNOW_MERGE_DRIVER): temporal (the MergeOrders schedule
 	// merges) or task (the native task prod.ingest_orders_task does).

@@ -12,7 +12,6 @@ import (
 
 	"github.com/dropflow/dropflow/internal/events"
 	"github.com/dropflow/dropflow/internal/kafka"
-	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
@@ -79,11 +78,11 @@ type RecentOrder struct {
 
 // Health is the pipeline panel.
 type Health struct {
-	Layers        params.LayerCounts   `json:"layers"`
-	EventsInPerS  float64              `json:"events_in_per_s"`
-	EventsOutPerS float64              `json:"events_out_per_s"`
-	KafkaLag      []kafka.PartitionLag `json:"kafka_lag"`
-	KafkaLagError string               `json:"kafka_lag_error,omitempty"`
+	Layers        warehouse.LayerCounts `json:"layers"`
+	EventsInPerS  float64               `json:"events_in_per_s"`
+	EventsOutPerS float64               `json:"events_out_per_s"`
+	KafkaLag      []kafka.PartitionLag  `json:"kafka_lag"`
+	KafkaLagError string                `json:"kafka_lag_error,omitempty"`
 	// EventIDConflicts counts events rejected for reusing an event_id with other content.
 	EventIDConflicts int64          `json:"event_id_conflicts"`
 	LastMerge        *MergeRun      `json:"last_merge,omitempty"`

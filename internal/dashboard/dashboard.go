@@ -41,16 +41,16 @@ type Server struct {
 
 // Summary is the data behind the page.
 type Summary struct {
-	GeneratedAt    string             `json:"generated_at"`
-	Layers         params.LayerCounts `json:"layers"`
-	Orders         int64              `json:"orders"`
-	Revenue        float64            `json:"revenue"`
-	Customers      int64              `json:"unique_customers"`
-	Products       int64              `json:"unique_products"`
-	AvgOrderValue  float64            `json:"average_order_value"`
-	LastMerge      *MergeRun          `json:"last_merge,omitempty"`
-	LastValidation *ValidationRun     `json:"last_validation,omitempty"`
-	TemporalUI     string             `json:"temporal_ui"`
+	GeneratedAt    string                `json:"generated_at"`
+	Layers         warehouse.LayerCounts `json:"layers"`
+	Orders         int64                 `json:"orders"`
+	Revenue        float64               `json:"revenue"`
+	Customers      int64                 `json:"unique_customers"`
+	Products       int64                 `json:"unique_products"`
+	AvgOrderValue  float64               `json:"average_order_value"`
+	LastMerge      *MergeRun             `json:"last_merge,omitempty"`
+	LastValidation *ValidationRun        `json:"last_validation,omitempty"`
+	TemporalUI     string                `json:"temporal_ui"`
 }
 
 // MergeRun is the newest OPS.merge_runs row.

@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dropflow/dropflow/internal/warehouse"
+	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 
-func server(t *testing.T) (*Server, *warehouse.DuckDB) {
+func server(t *testing.T) (*Server, *duckdb.Warehouse) {
 	t.Helper()
-	d, err := warehouse.OpenDuckDB(context.Background(), filepath.Join(t.TempDir(), "d.duckdb"))
+	d, err := duckdb.Open(context.Background(), filepath.Join(t.TempDir(), "d.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}

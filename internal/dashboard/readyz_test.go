@@ -14,6 +14,8 @@ import (
 	"github.com/dropflow/dropflow/internal/devstack"
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/warehouse"
+
+	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 
 // readyChecks are the worker's readiness checks, built as worker/main.go
@@ -92,7 +94,7 @@ func TestReadyzWithRealDependencies(t *testing.T) {
 	}
 
 	s, wh := server(t)
-	closed, err := warehouse.OpenDuckDB(ctx, filepath.Join(t.TempDir(), "closed.duckdb"))
+	closed, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "closed.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
+
+	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 )
 
 // proc is a child process the chaos test SIGKILLs and starts again on the
@@ -171,12 +173,12 @@ func newChaos(t *testing.T, cfg chaosConfig) *chaos {
 			args: []string{"snowflake-emulator", "--port", strconv.Itoa(port), "--dir", filepath.Join(s.dir, "snowemu"), "--password", password}}
 		c.emulator.start()
 		t.Cleanup(c.emulator.stop)
-		o := warehouse.SnowflakeOptions{Account: "local", User: "dropflow", Password: password, Database: "DROPSHIPPING_DB", Warehouse: "COMPUTE_WH", Schema: "RAW",
+		o := snowflake.Options{Account: "local", User: "dropflow", Password: password, Database: "DROPSHIPPING_DB", Warehouse: "COMPUTE_WH", Schema: "RAW",
 			Host: "127.0.0.1", Port: port, Protocol: "http"}
 		s.whEnv = []string{"WAREHOUSE=snowflake", "SNOW_ACCOUNT=local", "SNOW_USER=dropflow", "SNOW_PASSWORD=" + password, "SNOW_PRIVATE_KEY_PATH=",
 			"SNOW_HOST=127.0.0.1", "SNOW_PORT=" + strconv.Itoa(port), "SNOW_PROTOCOL=http"}
 		s.openWH = func() warehouse.Warehouse {
-			wh, err := warehouse.OpenSnowflake(context.Background(), o)
+			wh, err := snowflake.Open(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
 			}

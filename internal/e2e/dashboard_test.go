@@ -24,6 +24,8 @@ import (
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
+
+	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 
 type csvOrder struct {
@@ -363,8 +365,8 @@ func TestDashboardStatesInABrowser(t *testing.T) {
 		t.Cleanup(func() { srv.Close() })
 		return "http://" + ln.Addr().String() + "/"
 	}
-	open := func() *warehouse.DuckDB {
-		d, err := warehouse.OpenDuckDB(ctx, filepath.Join(t.TempDir(), "w.duckdb"))
+	open := func() *duckdb.Warehouse {
+		d, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "w.duckdb"))
 		if err != nil {
 			t.Fatal(err)
 		}

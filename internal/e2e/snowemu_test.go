@@ -23,6 +23,8 @@ import (
 
 	"github.com/dropflow/dropflow/internal/snowemu"
 	"github.com/dropflow/dropflow/internal/warehouse"
+
+	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 )
 
 // withEmulator points the stack at a local Snowflake-protocol server: the
@@ -42,7 +44,7 @@ func withEmulator(t *testing.T, s *stack, keyPair bool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emu.Close() })
-	o := warehouse.SnowflakeOptions{Account: "local", User: "dropflow", Database: "DROPSHIPPING_DB", Warehouse: "COMPUTE_WH", Schema: "RAW",
+	o := snowflake.Options{Account: "local", User: "dropflow", Database: "DROPSHIPPING_DB", Warehouse: "COMPUTE_WH", Schema: "RAW",
 		Host: "127.0.0.1", Port: emu.Port(), Protocol: "http"}
 	s.whEnv = []string{"WAREHOUSE=snowflake", "SNOW_ACCOUNT=local", "SNOW_USER=dropflow", "SNOW_HOST=127.0.0.1",
 		"SNOW_PORT=" + strconv.Itoa(emu.Port()), "SNOW_PROTOCOL=http"}
@@ -68,7 +70,7 @@ func withEmulator(t *testing.T, s *stack, keyPair bool) {
 		s.whEnv = append(s.whEnv, "SNOW_PASSWORD="+password, "SNOW_PRIVATE_KEY_PATH=")
 	}
 	s.openWH = func() warehouse.Warehouse {
-		wh, err := warehouse.OpenSnowflake(context.Background(), o)
+		wh, err := snowflake.Open(context.Background(), o)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/dropflow/dropflow/internal/config"
 	"github.com/dropflow/dropflow/internal/warehouse"
+
+	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 )
 
 // SnowflakeAccountSkip is what a run without an account prints: a skip is
@@ -43,7 +45,7 @@ func TestPipelineOnSnowflakeAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := cfg.Snowflake
-	opts := warehouse.SnowflakeOptions{Account: sc.Account, User: sc.User, Password: sc.Password,
+	opts := snowflake.Options{Account: sc.Account, User: sc.User, Password: sc.Password,
 		PrivateKeyPath: sc.PrivateKeyPath, PrivateKeyPassphrase: sc.PrivateKeyPassphrase, Role: sc.Role,
 		Warehouse: sc.Warehouse, Database: sc.Database, Schema: sc.Schema, Host: sc.Host, Port: sc.Port, Protocol: sc.Protocol}
 	t.Logf("running the pipeline on Snowflake account %s as %s in database %s", sc.Account, sc.User, db)
@@ -52,7 +54,7 @@ func TestPipelineOnSnowflakeAccount(t *testing.T) {
 	s := newStack(t)
 	s.whEnv = env
 	s.openWH = func() warehouse.Warehouse {
-		wh, err := warehouse.OpenSnowflake(context.Background(), opts)
+		wh, err := snowflake.Open(context.Background(), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,11 +65,11 @@ func TestPipelineOnSnowflakeAccount(t *testing.T) {
 
 // dropDatabase removes the test's database with a connection of its own:
 // Dropflow itself never drops anything.
-func dropDatabase(t *testing.T, o warehouse.SnowflakeOptions, db string) {
+func dropDatabase(t *testing.T, o snowflake.Options, db string) {
 	cfg := &gosnowflake.Config{Account: o.Account, User: o.User, Password: o.Password, Role: o.Role, Warehouse: o.Warehouse,
 		Host: o.Host, Port: o.Port, Protocol: o.Protocol}
 	if o.PrivateKeyPath != "" {
-		key, err := warehouse.LoadPrivateKey(o.PrivateKeyPath, o.PrivateKeyPassphrase)
+		key, err := snowflake.LoadPrivateKey(o.PrivateKeyPath, o.PrivateKeyPassphrase)
 		if err != nil {
 			t.Errorf("drop %s: %v", db, err)
 			return

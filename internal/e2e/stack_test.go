@@ -22,6 +22,8 @@ import (
 	"github.com/dropflow/dropflow/internal/devstack"
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/warehouse"
+
+	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 
 const topic = "orders_topic"
@@ -173,7 +175,7 @@ func (s *stack) openWarehouse() warehouse.Warehouse {
 	if s.openWH != nil {
 		return s.openWH()
 	}
-	wh, err := warehouse.OpenDuckDB(context.Background(), s.duckdb)
+	wh, err := duckdb.Open(context.Background(), s.duckdb)
 	if err != nil {
 		s.t.Fatal(err)
 	}

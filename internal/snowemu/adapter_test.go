@@ -13,10 +13,11 @@ import (
 
 	"github.com/snowflakedb/gosnowflake"
 
-	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
 	"github.com/dropflow/dropflow/internal/warehouse/warehousetest"
 	"github.com/dropflow/dropflow/sql/migrations"
+
+	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 )
 
 func startTest(t *testing.T, users ...User) *Server {
@@ -32,7 +33,7 @@ func startTest(t *testing.T, users ...User) *Server {
 	return s
 }
 
-func openAdapter(t *testing.T, s *Server, o warehouse.SnowflakeOptions) *warehouse.Snowflake {
+func openAdapter(t *testing.T, s *Server, o snowflake.Options) *snowflake.Warehouse {
 	t.Helper()
 	if o.Account == "" {
 		o.Account, o.User, o.Password = "local", "dropflow", "pw"
@@ -42,7 +43,7 @@ func openAdapter(t *testing.T, s *Server, o warehouse.SnowflakeOptions) *warehou
 		o.Database, o.Warehouse, o.Schema = "DROPSHIPPING_DB", "COMPUTE_WH", "RAW"
 	}
 	o.TempDir = t.TempDir()
-	wh, err := warehouse.OpenSnowflake(context.Background(), o)
+	wh, err := snowflake.Open(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestSnowflakeAdapterMergeSemantics(t *testing.T) {
 	for _, threshold := range []int{1000, 2} { // INSERT … SELECT, then PUT + COPY
 		t.Run(fmt.Sprintf("stage_threshold_%d", threshold), func(t *testing.T) {
 			s := startTest(t)
-			wh := openAdapter(t, s, warehouse.SnowflakeOptions{StageThreshold: threshold})
+			wh := openAdapter(t, s, snowflake.Options{StageThreshold: threshold})
 			ctx := context.Background()
 			migs, _ := warehouse.Migrations(warehouse.DialectSnowflake)
 			if res, err := wh.Migrate(ctx, false); err != nil || len(res.Applied) != len(migs) {
@@ -148,7 +149,7 @@ func TestSnowflakeAdapterMergeSemantics(t *testing.T) {
 // applied migration whose checksum changed stops the next deploy.
 func TestSnowflakeDeploySchema(t *testing.T) {
 	s := startTest(t)
-	wh := openAdapter(t, s, warehouse.SnowflakeOptions{})
+	wh := openAdapter(t, s, snowflake.Options{})
 	ctx := context.Background()
 	dry, err := wh.Migrate(ctx, true)
 	files, _ := fs.Glob(migrations.FS, "snowflake/*.sql")
@@ -181,7 +182,7 @@ func TestSnowflakeDeploySchema(t *testing.T) {
 // deploy, and MergeOrders then leaves the stream to it.
 func TestSnowflakeTaskDriver(t *testing.T) {
 	s := startTest(t)
-	wh := openAdapter(t, s, warehouse.SnowflakeOptions{MergeDriver: warehouse.MergeDriverTask})
+	wh := openAdapter(t, s, snowflake.Options{MergeDriver: snowflake.MergeDriverTask})
 	ctx := context.Background()
 	if _, err := wh.Migrate(ctx, false); err != nil {
 		t.Fatal(err)
@@ -204,7 +205,7 @@ func TestSnowflakeTaskDriver(t *testing.T) {
 		t.Fatalf("the stream must be left to the task: %v %v", has, err)
 	}
 	// Back to Temporal: the next deploy suspends the task again.
-	wh2 := openAdapter(t, s, warehouse.SnowflakeOptions{})
+	wh2 := openAdapter(t, s, snowflake.Options{})
 	if _, err := wh2.Migrate(ctx, false); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestSnowflakeTaskDriver(t *testing.T) {
 
 // mergeFixture deploys the schema through adapter a and loads 300 new
 // orders, all in the stream.
-func mergeFixture(t *testing.T, a *warehouse.Snowflake) {
+func mergeFixture(t *testing.T, a *snowflake.Warehouse) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := a.Migrate(ctx, false); err != nil {
@@ -239,7 +240,7 @@ func permanent(err error) bool {
 	return !errors.As(err, &qe) || qe.Permanent()
 }
 
-func prodOrders(t *testing.T, wh *warehouse.Snowflake) (rows, distinct int64) {
+func prodOrders(t *testing.T, wh *snowflake.Warehouse) (rows, distinct int64) {
 	t.Helper()
 	if err := wh.QueryRow(context.Background(), "SELECT count(*), count(DISTINCT order_id) FROM prod.orders").Scan(&rows, &distinct); err != nil {
 		t.Fatal(err)
@@ -254,16 +255,16 @@ func prodOrders(t *testing.T, wh *warehouse.Snowflake) (rows, distinct int64) {
 // retried as the activity's retry policy would, and must then succeed.
 func TestConcurrentMergesMergeOnce(t *testing.T) {
 	s := startTest(t)
-	a, b := openAdapter(t, s, warehouse.SnowflakeOptions{}), openAdapter(t, s, warehouse.SnowflakeOptions{})
+	a, b := openAdapter(t, s, snowflake.Options{}), openAdapter(t, s, snowflake.Options{})
 	mergeFixture(t, a)
 	type out struct {
-		r   params.MergeOrdersResult
+		r   warehouse.MergeResult
 		err error
 	}
 	results := make(chan out, 2)
 	var ready, start sync.WaitGroup
 	start.Add(1)
-	for _, wh := range []*warehouse.Snowflake{a, b} {
+	for _, wh := range []*snowflake.Warehouse{a, b} {
 		ready.Add(1)
 		go func() {
 			ready.Done()
@@ -301,7 +302,7 @@ func TestConcurrentMergesMergeOnce(t *testing.T) {
 // the lock is free, merges every order once.
 func TestMergeFindingMergeLockHeldFailsRetryably(t *testing.T) {
 	s := startTest(t)
-	a := openAdapter(t, s, warehouse.SnowflakeOptions{})
+	a := openAdapter(t, s, snowflake.Options{})
 	mergeFixture(t, a)
 	ctx := context.Background()
 	holder := connect(t, s, func(c *gosnowflake.Config) { c.Database, c.Schema = "DROPSHIPPING_DB", "OPS" })
@@ -334,7 +335,7 @@ func TestMergeFindingMergeLockHeldFailsRetryably(t *testing.T) {
 func TestSnowflakeEventIDConflicts(t *testing.T) {
 	for _, threshold := range []int{1000, 2} {
 		t.Run(fmt.Sprintf("stage_threshold_%d", threshold), func(t *testing.T) {
-			wh := openAdapter(t, startTest(t), warehouse.SnowflakeOptions{StageThreshold: threshold})
+			wh := openAdapter(t, startTest(t), snowflake.Options{StageThreshold: threshold})
 			if _, err := wh.Migrate(context.Background(), false); err != nil {
 				t.Fatal(err)
 			}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/dropflow/dropflow/internal/warehouse"
+
+	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 )
 
 // BenchmarkSnowflakeLoadPaths times one LoadBatch of n events through each
@@ -26,7 +28,7 @@ func BenchmarkSnowflakeLoadPaths(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer s.Close()
-				wh, err := warehouse.OpenSnowflake(context.Background(), warehouse.SnowflakeOptions{Account: "local", User: "dropflow", Password: "pw",
+				wh, err := snowflake.Open(context.Background(), snowflake.Options{Account: "local", User: "dropflow", Password: "pw",
 					Database: "DROPSHIPPING_DB", Warehouse: "COMPUTE_WH", Schema: "RAW", Host: "127.0.0.1", Port: s.Port(), Protocol: "http",
 					StageThreshold: path.threshold, TempDir: b.TempDir()})
 				if err != nil {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/dropflow/dropflow/internal/warehouse"
+	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 )
 
 // A warehouse that restarts forgets its sessions (390111). The adapter must
@@ -17,7 +17,7 @@ func TestAdapterLogsInAgainAfterTheServerForgotItsSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wh := openAdapter(t, s, warehouse.SnowflakeOptions{})
+	wh := openAdapter(t, s, snowflake.Options{})
 	ctx := context.Background()
 	if _, err := wh.Migrate(ctx, false); err != nil {
 		t.Fatal(err)

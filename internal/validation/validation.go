@@ -168,7 +168,7 @@ func Run(ctx context.Context, wh warehouse.Reader, o Options) (params.Validation
 	if err != nil {
 		return rep, fmt.Errorf("validation: %w", err)
 	}
-	rep.Counts = counts
+	rep.Counts = params.LayerCounts(counts)
 	for _, c := range rep.Checks {
 		rep.Summary.Total++
 		switch c.Status {

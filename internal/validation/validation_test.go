@@ -15,11 +15,13 @@ import (
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
+
+	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 
-func open(t *testing.T) *warehouse.DuckDB {
+func open(t *testing.T) *duckdb.Warehouse {
 	t.Helper()
-	d, err := warehouse.OpenDuckDB(context.Background(), filepath.Join(t.TempDir(), "v.duckdb"))
+	d, err := duckdb.Open(context.Background(), filepath.Join(t.TempDir(), "v.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +145,7 @@ func orderEvent(t *testing.T, id int64, version int) warehouse.Event {
 // merge do, and by hand where they cannot.
 type pipeline struct {
 	t    *testing.T
-	d    *warehouse.DuckDB
+	d    *duckdb.Warehouse
 	next int64 // next Kafka offset of partition 0
 }
 

@@ -6,13 +6,11 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"github.com/dropflow/dropflow/sql/migrations"
 	"io/fs"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/dropflow/dropflow/internal/params"
-	"github.com/dropflow/dropflow/sql/migrations"
 )
 
 // Migration is one versioned SQL file.
@@ -58,37 +56,39 @@ func migrationsFrom(fsys fs.FS, dir string) ([]Migration, error) {
 	return out, nil
 }
 
-// migrator applies migrations over database/sql; the dialect supplies the
-// bookkeeping statements.
-type migrator struct {
-	db        *sql.DB
-	dialect   string
-	bootstrap []string // creates OPS and schema_migrations if missing
-	read      string   // SELECT version, checksum FROM schema_migrations
-	record    string   // INSERT (version, checksum, applied_at) VALUES (?, ?, ?)
-	// render substitutes a dialect's tokens in a migration (nil: none); the
+// Migrator applies a dialect's migrations over database/sql; the adapter
+// supplies the bookkeeping statements.
+type Migrator struct {
+	DB        *sql.DB
+	Dialect   string
+	Bootstrap []string // creates OPS and schema_migrations if missing
+	Read      string   // SELECT version, checksum FROM schema_migrations
+	Record    string   // INSERT (version, checksum, applied_at) VALUES (?, ?, ?)
+	// Render substitutes a dialect's tokens in a migration (nil: none); the
 	// checksum is of the file as written.
-	render func(string) string
-	// noTx applies statements one by one (Snowflake DDL commits implicitly,
+	Render func(string) string
+	// NoTx applies statements one by one (Snowflake DDL commits implicitly,
 	// so a transaction would promise an atomicity it cannot keep).
-	noTx bool
+	NoTx bool
 }
 
-func (m migrator) run(ctx context.Context, dryRun bool) (params.DeploySchemaResult, error) {
-	var res params.DeploySchemaResult
-	migs, err := Migrations(m.dialect)
+// Run applies the migrations not applied yet (dryRun: only renders them),
+// and stops at an applied one whose file changed (ChecksumMismatchError).
+func (m Migrator) Run(ctx context.Context, dryRun bool) (MigrateResult, error) {
+	var res MigrateResult
+	migs, err := Migrations(m.Dialect)
 	if err != nil {
 		return res, err
 	}
 	applied := map[string]string{}
 	if !dryRun {
-		for _, s := range m.bootstrap {
-			if _, err := m.db.ExecContext(ctx, s); err != nil {
+		for _, s := range m.Bootstrap {
+			if _, err := m.DB.ExecContext(ctx, s); err != nil {
 				return res, fmt.Errorf("warehouse: bootstrap migrations table: %w", err)
 			}
 		}
 	}
-	rows, err := m.db.QueryContext(ctx, m.read)
+	rows, err := m.DB.QueryContext(ctx, m.Read)
 	if err == nil {
 		for rows.Next() {
 			var v, c string
@@ -109,13 +109,13 @@ func (m migrator) run(ctx context.Context, dryRun bool) (params.DeploySchemaResu
 	for _, mig := range migs {
 		if sum, ok := applied[mig.Version]; ok {
 			if sum != mig.Checksum {
-				return res, &ChecksumMismatchError{File: "sql/migrations/" + m.dialect + "/" + mig.Version + ".sql", Applied: sum, OnDisk: mig.Checksum}
+				return res, &ChecksumMismatchError{File: "sql/migrations/" + m.Dialect + "/" + mig.Version + ".sql", Applied: sum, OnDisk: mig.Checksum}
 			}
 			res.Already = append(res.Already, mig.Version)
 			continue
 		}
-		if m.render != nil {
-			mig.SQL = m.render(mig.SQL)
+		if m.Render != nil {
+			mig.SQL = m.Render(mig.SQL)
 		}
 		fmt.Fprintf(&script, "-- %s (%s)\n%s\n", mig.Version, mig.Checksum, strings.TrimSpace(mig.SQL))
 		res.Applied = append(res.Applied, mig.Version)
@@ -130,19 +130,19 @@ func (m migrator) run(ctx context.Context, dryRun bool) (params.DeploySchemaResu
 	return res, nil
 }
 
-func (m migrator) apply(ctx context.Context, mig Migration) error {
-	if m.noTx {
+func (m Migrator) apply(ctx context.Context, mig Migration) error {
+	if m.NoTx {
 		for i, stmt := range SplitStatements(mig.SQL) {
-			if _, err := m.db.ExecContext(ctx, stmt); err != nil {
+			if _, err := m.DB.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("warehouse: migration %s statement %d: %w\n%s", mig.Version, i+1, err, stmt)
 			}
 		}
-		if _, err := m.db.ExecContext(ctx, m.record, mig.Version, mig.Checksum, time.Now().UTC()); err != nil {
+		if _, err := m.DB.ExecContext(ctx, m.Record, mig.Version, mig.Checksum, time.Now().UTC()); err != nil {
 			return fmt.Errorf("warehouse: record migration %s: %w", mig.Version, err)
 		}
 		return nil
 	}
-	tx, err := m.db.BeginTx(ctx, nil)
+	tx, err := m.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("warehouse: migration %s: begin: %w", mig.Version, err)
 	}
@@ -152,7 +152,7 @@ func (m migrator) apply(ctx context.Context, mig Migration) error {
 			return fmt.Errorf("warehouse: migration %s statement %d: %w\n%s", mig.Version, i+1, err, stmt)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, m.record, mig.Version, mig.Checksum, time.Now().UTC()); err != nil {
+	if _, err := tx.ExecContext(ctx, m.Record, mig.Version, mig.Checksum, time.Now().UTC()); err != nil {
 		return fmt.Errorf("warehouse: record migration %s: %w", mig.Version, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -3,8 +3,6 @@ package warehouse
 import (
 	"context"
 	"encoding/json"
-
-	"github.com/snowflakedb/gosnowflake"
 )
 
 // QueryTag says which part of Dropflow sent a statement. On Snowflake it
@@ -45,11 +43,6 @@ func (t QueryTag) String() string {
 	return string(b)
 }
 
-// apply hands the tag to gosnowflake for every statement run under ctx.
-func (t QueryTag) apply(ctx context.Context) context.Context {
-	return gosnowflake.WithQueryTag(ctx, t.String())
-}
-
 // Attempt names one attempt of one activity: Key is the same for every
 // attempt of the activity (workflow run and activity id), N counts them.
 // The Snowflake adapter names its transactions after it, so that attempt
@@ -68,7 +61,8 @@ func WithAttempt(ctx context.Context, a Attempt) context.Context {
 	return context.WithValue(ctx, attemptKey{}, a)
 }
 
-func attemptFrom(ctx context.Context) (Attempt, bool) {
+// AttemptFrom returns the attempt ctx carries, ok false if none.
+func AttemptFrom(ctx context.Context) (Attempt, bool) {
 	a, ok := ctx.Value(attemptKey{}).(Attempt)
 	return a, ok && a.Key != ""
 }

@@ -1,7 +1,9 @@
-// Package warehouse is Dropflow's storage layer: one interface with the
-// pipeline's semantics (exactly-once batch loads, idempotent merge, schema
-// migrations) and one implementation per dialect. It imports neither the
-// Kafka adapter nor anything above it.
+// Package warehouse is Dropflow's storage contract: small interfaces with
+// the pipeline's semantics (exactly-once batch loads, idempotent merge,
+// schema migrations), the types they exchange and what every dialect shares
+// (migrations, query tags, error kinds). The adapters are its subpackages
+// duckdb and snowflake; this package links neither driver, and imports
+// nothing above it.
 package warehouse
 
 import (
@@ -11,8 +13,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/dropflow/dropflow/internal/params"
 )
 
 // Dialects.
@@ -117,7 +117,7 @@ type BatchWriter interface {
 // Merger moves RAW's new events into PROD.orders.
 type Merger interface {
 	// MergeOrders merges the RAW events not merged yet into PROD.orders.
-	MergeOrders(ctx context.Context) (params.MergeOrdersResult, error)
+	MergeOrders(ctx context.Context) (MergeResult, error)
 	// HasUnmerged reports whether RAW holds events MergeOrders has not merged
 	// yet: a cheap read the merger polls, which records nothing.
 	HasUnmerged(ctx context.Context) (bool, error)
@@ -131,12 +131,13 @@ type ReferenceLoader interface {
 
 // OpsRecorder keeps the pipeline's own records in OPS.
 type OpsRecorder interface {
-	// RecordDataset stores a seeded data set (under its key) as the current
-	// one; CurrentDataset returns the one recorded last (ok false if none).
-	RecordDataset(ctx context.Context, key string, ds params.Dataset) error
-	CurrentDataset(ctx context.Context) (params.Dataset, bool, error)
-	// RecordValidation stores a validation report in OPS.validation_runs.
-	RecordValidation(ctx context.Context, r params.ValidationReport, report []byte) error
+	// RecordDataset stores a seeded data set's document (JSON, under the data
+	// set's key) as the current one; CurrentDataset returns the document
+	// recorded last (ok false if none).
+	RecordDataset(ctx context.Context, key string, doc []byte) error
+	CurrentDataset(ctx context.Context) (doc []byte, ok bool, err error)
+	// RecordValidation stores a validation run in OPS.validation_runs.
+	RecordValidation(ctx context.Context, r ValidationRun) error
 	// RecordPipelineRun stores a finished pipeline in OPS.pipeline_runs.
 	RecordPipelineRun(ctx context.Context, workflowID, runID, status string, result []byte) error
 }
@@ -152,9 +153,16 @@ type Warehouse interface {
 	OpsRecorder
 	// Migrate applies the embedded migrations not yet applied, or with dryRun
 	// only returns their SQL.
-	Migrate(ctx context.Context, dryRun bool) (params.DeploySchemaResult, error)
+	Migrate(ctx context.Context, dryRun bool) (MigrateResult, error)
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Identity says which warehouse an adapter serves: Key compares two workers'
+// warehouses, Where names it for people.
+type Identity struct {
+	Key   string
+	Where string
 }
 
 // Reads whose SQL differs between dialects (Warehouse.DialectQuery).
@@ -172,9 +180,21 @@ func CountInt(ctx context.Context, w Reader, query string, args ...any) (int64, 
 	return n.Int64, nil
 }
 
+// Document returns a stored document a single-row read scanned into body:
+// ok is false when there was no row.
+func Document(body string, err error, what string) ([]byte, bool, error) {
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("warehouse: %s: %w", what, err)
+	}
+	return []byte(body), true, nil
+}
+
 // Layers counts the rows of each warehouse layer.
-func Layers(ctx context.Context, w Reader) (params.LayerCounts, error) {
-	var c params.LayerCounts
+func Layers(ctx context.Context, w Reader) (LayerCounts, error) {
+	var c LayerCounts
 	dst := []*int64{&c.RawEvents, &c.RawRejected, &c.ProdOrders, &c.ProdCustomers, &c.ProdInventory}
 	for i, l := range layerQueries {
 		n, err := CountInt(ctx, w, l.q)

@@ -1,4 +1,7 @@
-package warehouse
+// Package duckdb is the embedded warehouse adapter: one DuckDB file behind
+// warehouse's interfaces, its statements named in sql.go and pinned by
+// golden files.
+package duckdb
 
 import (
 	"context"
@@ -15,15 +18,15 @@ import (
 	"time"
 
 	"github.com/bits-and-blooms/bloom/v3"
-	duckdb "github.com/duckdb/duckdb-go/v2"
+	duckdbgo "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
-// DuckDB is the embedded warehouse: one file, schemas raw, staging, prod, ops.
+// Warehouse is the embedded DuckDB warehouse: one file, schemas raw, staging, prod, ops.
 // DuckDB allows one writing process per file, so the worker owns it and
 // serves the dashboard from the same process.
-type DuckDB struct {
+type Warehouse struct {
 	db   *sql.DB
 	path string
 
@@ -56,39 +59,27 @@ const duckCatalog = "dropflow"
 // merge's offset ranges skip row groups by their zonemaps just as well.
 const duckRowGroupSize = 16_384
 
-// LockedError means another process holds the DuckDB file.
-type LockedError struct {
-	Path string
-	Err  error
-}
-
-func (e *LockedError) Error() string {
-	return fmt.Sprintf("warehouse: DuckDB file %s is locked by another process (%v); stop that process (another worker or demo?) or set DUCKDB_PATH to another file", e.Path, e.Err)
-}
-
-func (e *LockedError) Unwrap() error { return e.Err }
-
-// DefaultDuckDBMemoryLimit caps DuckDB's buffer pool so that the worker
+// DefaultMemoryLimit caps DuckDB's buffer pool so that the worker
 // stays small whatever the backlog (DuckDB spills to disk past it).
-const DefaultDuckDBMemoryLimit = "96MB"
+const DefaultMemoryLimit = "96MB"
 
-// DuckDBOptions tune the embedded database.
-type DuckDBOptions struct {
+// Options tune the embedded database.
+type Options struct {
 	// MemoryLimit is DuckDB's memory_limit, e.g. "192MB" (DUCKDB_MEMORY_LIMIT).
 	MemoryLimit string
 }
 
 var memoryLimitRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
 
-// OpenDuckDB opens (creating if needed) the DuckDB file at path with default options.
-func OpenDuckDB(ctx context.Context, path string) (*DuckDB, error) {
-	return OpenDuckDBWithOptions(ctx, path, DuckDBOptions{})
+// Open opens (creating if needed) the DuckDB file at path with default options.
+func Open(ctx context.Context, path string) (*Warehouse, error) {
+	return OpenWithOptions(ctx, path, Options{})
 }
 
-// OpenDuckDBWithOptions opens (creating if needed) the DuckDB file at path.
-func OpenDuckDBWithOptions(ctx context.Context, path string, o DuckDBOptions) (*DuckDB, error) {
+// OpenWithOptions opens (creating if needed) the DuckDB file at path.
+func OpenWithOptions(ctx context.Context, path string, o Options) (*Warehouse, error) {
 	if o.MemoryLimit == "" {
-		o.MemoryLimit = DefaultDuckDBMemoryLimit
+		o.MemoryLimit = DefaultMemoryLimit
 	}
 	if !memoryLimitRE.MatchString(o.MemoryLimit) {
 		return nil, fmt.Errorf("warehouse: DUCKDB_MEMORY_LIMIT=%q: want a size such as 192MB or 1GB", o.MemoryLimit)
@@ -122,7 +113,7 @@ func OpenDuckDBWithOptions(ctx context.Context, path string, o DuckDBOptions) (*
 		fmt.Sprintf("ATTACH IF NOT EXISTS %s AS %s (ROW_GROUP_SIZE %d)", sqlString(abs), duckCatalog, duckRowGroupSize),
 		"USE " + duckCatalog,
 	}
-	connector, err := duckdb.NewConnector("?"+instance.Encode(), func(execer driver.ExecerContext) error {
+	connector, err := duckdbgo.NewConnector("?"+instance.Encode(), func(execer driver.ExecerContext) error {
 		for _, q := range session {
 			if _, err := execer.ExecContext(ctx, q, nil); err != nil {
 				return err
@@ -137,60 +128,60 @@ func OpenDuckDBWithOptions(ctx context.Context, path string, o DuckDBOptions) (*
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		if strings.Contains(err.Error(), "lock") {
-			return nil, &LockedError{Path: path, Err: err}
+			return nil, &warehouse.LockedError{Path: path, Err: err}
 		}
 		return nil, fmt.Errorf("warehouse: open DuckDB file %s (DUCKDB_PATH): %w", path, err)
 	}
-	return &DuckDB{db: db, path: path}, nil
+	return &Warehouse{db: db, path: path}, nil
 }
 
 // Dialect returns "duckdb".
-func (d *DuckDB) Dialect() string { return DialectDuckDB }
+func (d *Warehouse) Dialect() string { return warehouse.DialectDuckDB }
 
 // Close closes the database.
-func (d *DuckDB) Close() error { return d.db.Close() }
+func (d *Warehouse) Close() error { return d.db.Close() }
 
 // Ping checks the database answers.
-func (d *DuckDB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
+func (d *Warehouse) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
 
 // Query runs read-only SQL.
-func (d *DuckDB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (d *Warehouse) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return d.db.QueryContext(ctx, q, args...)
 }
 
 // QueryRow runs read-only SQL returning one row.
-func (d *DuckDB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (d *Warehouse) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return d.db.QueryRowContext(ctx, q, args...)
 }
 
 // Migrate applies the embedded DuckDB migrations.
-func (d *DuckDB) Migrate(ctx context.Context, dryRun bool) (params.DeploySchemaResult, error) {
-	return migrator{
-		db:      d.db,
-		dialect: DialectDuckDB,
-		bootstrap: []string{
+func (d *Warehouse) Migrate(ctx context.Context, dryRun bool) (warehouse.MigrateResult, error) {
+	return warehouse.Migrator{
+		DB:      d.db,
+		Dialect: warehouse.DialectDuckDB,
+		Bootstrap: []string{
 			"CREATE SCHEMA IF NOT EXISTS ops",
 			"CREATE TABLE IF NOT EXISTS ops.schema_migrations (version VARCHAR PRIMARY KEY, checksum VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)",
 		},
-		read:   "SELECT version, checksum FROM ops.schema_migrations",
-		record: "INSERT INTO ops.schema_migrations (version, checksum, applied_at) VALUES (?, ?, ?)",
-	}.run(ctx, dryRun)
+		Read:   "SELECT version, checksum FROM ops.schema_migrations",
+		Record: "INSERT INTO ops.schema_migrations (version, checksum, applied_at) VALUES (?, ?, ?)",
+	}.Run(ctx, dryRun)
 }
 
 // DialectQuery returns the DuckDB text of a dialect-specific read.
-func (d *DuckDB) DialectQuery(name string) (string, bool) {
+func (d *Warehouse) DialectQuery(name string) (string, bool) {
 	q, ok := duckDBQueries[name]
 	return q, ok
 }
 
 var duckDBQueries = map[string]string{
-	QueryDashboardDaily: `SELECT strftime(date_trunc('day', sold_at), '%Y-%m-%d'), count(*), CAST(sum(total_amount) AS DOUBLE)
+	warehouse.QueryDashboardDaily: `SELECT strftime(date_trunc('day', sold_at), '%Y-%m-%d'), count(*), CAST(sum(total_amount) AS DOUBLE)
 FROM prod.orders WHERE sold_at >= ? GROUP BY 1 ORDER BY 1`,
-	QueryDashboardLastValidation: `SELECT ran_at, status, failed, warned, CAST(report AS VARCHAR) FROM ops.validation_runs ORDER BY ran_at DESC LIMIT 1`,
+	warehouse.QueryDashboardLastValidation: `SELECT ran_at, status, failed, warned, CAST(report AS VARCHAR) FROM ops.validation_runs ORDER BY ran_at DESC LIMIT 1`,
 }
 
 // Offset returns the stored next offset of a partition.
-func (d *DuckDB) Offset(ctx context.Context, topic string, partition int) (int64, bool, error) {
+func (d *Warehouse) Offset(ctx context.Context, topic string, partition int) (int64, bool, error) {
 	var next int64
 	err := d.db.QueryRowContext(ctx, duckSQL(duckOffsetRead), topic, partition).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -203,7 +194,7 @@ func (d *DuckDB) Offset(ctx context.Context, topic string, partition int) (int64
 }
 
 // InitOffset stores next if the partition has no offset yet.
-func (d *DuckDB) InitOffset(ctx context.Context, topic string, partition int, next int64) (int64, error) {
+func (d *Warehouse) InitOffset(ctx context.Context, topic string, partition int, next int64) (int64, error) {
 	if _, err := d.db.ExecContext(ctx, duckSQL(duckOffsetInit), topic, partition, next, time.Now().UTC()); err != nil {
 		return 0, fmt.Errorf("warehouse: init offset of %s/%d: %w", topic, partition, err)
 	}
@@ -212,7 +203,7 @@ func (d *DuckDB) InitOffset(ctx context.Context, topic string, partition int, ne
 }
 
 // ResetOffset moves a stored offset, fenced on its current value.
-func (d *DuckDB) ResetOffset(ctx context.Context, topic string, partition int, from, to int64) error {
+func (d *Warehouse) ResetOffset(ctx context.Context, topic string, partition int, from, to int64) error {
 	return moveOffset(ctx, d.db, topic, partition, from, to, time.Now().UTC())
 }
 
@@ -227,7 +218,7 @@ func moveOffset(ctx context.Context, db interface {
 		return fmt.Errorf("warehouse: move offset of %s/%d: %w", topic, partition, err)
 	}
 	if n, _ := r.RowsAffected(); n != 1 {
-		return ErrFenced
+		return warehouse.ErrFenced
 	}
 	return nil
 }
@@ -241,7 +232,7 @@ type MemoryTag struct {
 }
 
 // Memory reports duckdb_memory(), the tags that hold memory first.
-func (d *DuckDB) Memory(ctx context.Context) ([]MemoryTag, error) {
+func (d *Warehouse) Memory(ctx context.Context) ([]MemoryTag, error) {
 	rows, err := d.db.QueryContext(ctx, duckSQL(duckMemory))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: duckdb_memory(): %w", err)

@@ -1,4 +1,4 @@
-package warehouse
+package duckdb
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 
 // DuckDB statement names: every statement the DuckDB adapter sends (but
 // the session settings) is here by name, and testdata/duckdb/<name>.sql pins
-// its text (TestDuckDBStatementsGolden), as snowflake_sql.go does for
+// its text (TestDuckDBStatementsGolden), as ../snowflake/sql.go does for
 // Snowflake.
 const (
 	duckCustomersLoad     = "customers_load"

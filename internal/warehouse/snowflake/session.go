@@ -1,4 +1,4 @@
-package warehouse
+package snowflake
 
 import (
 	"context"
@@ -12,19 +12,24 @@ import (
 
 	"github.com/snowflakedb/gosnowflake"
 
-	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
 // tag attaches the Dropflow query tag of ctx (workflow, activity) to every statement.
-func (s *Snowflake) tag(ctx context.Context) context.Context {
+func (s *Warehouse) tag(ctx context.Context) context.Context {
 	if s.noDB.Load() && time.Since(time.Unix(0, s.lastDBCheck.Load())) > time.Second {
 		s.watchDatabase(ctx)
 	}
-	return QueryTagFrom(ctx).apply(ctx)
+	return tagged(ctx, warehouse.QueryTagFrom(ctx))
+}
+
+// tagged hands the tag to gosnowflake for every statement run under ctx.
+func tagged(ctx context.Context, t warehouse.QueryTag) context.Context {
+	return gosnowflake.WithQueryTag(ctx, t.String())
 }
 
 // Query runs read-only SQL (validation, dashboard).
-func (s *Snowflake) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (s *Warehouse) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	rows, err := s.db.QueryContext(s.tag(ctx), q, args...)
 	if err != nil {
 		s.dropIfSessionGone(s.db, err)
@@ -34,16 +39,16 @@ func (s *Snowflake) Query(ctx context.Context, q string, args ...any) (*sql.Rows
 }
 
 // QueryRow runs read-only SQL returning one row.
-func (s *Snowflake) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+func (s *Warehouse) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return s.db.QueryRowContext(s.tag(ctx), q, args...)
 }
 
 // DialectQuery returns the Snowflake text of a dialect-specific read.
-func (s *Snowflake) DialectQuery(name string) (string, bool) {
+func (s *Warehouse) DialectQuery(name string) (string, bool) {
 	switch name {
-	case QueryDashboardDaily:
+	case warehouse.QueryDashboardDaily:
 		return snowStatement(snowDashboardDailyQuery, s.tokens), true
-	case QueryDashboardLastValidation:
+	case warehouse.QueryDashboardLastValidation:
 		return snowStatement(snowDashboardLastReport, s.tokens), true
 	}
 	return "", false
@@ -55,7 +60,7 @@ type execQuerier interface {
 }
 
 // exec runs a named statement; extra supplies the per-call tokens.
-func (s *Snowflake) exec(ctx context.Context, q execQuerier, name string, extra map[string]string, args ...any) (sql.Result, error) {
+func (s *Warehouse) exec(ctx context.Context, q execQuerier, name string, extra map[string]string, args ...any) (sql.Result, error) {
 	r, err := q.ExecContext(s.tag(ctx), s.stmt(name, extra), args...)
 	if err != nil {
 		s.dropIfSessionGone(q, err)
@@ -69,7 +74,7 @@ func (s *Snowflake) exec(ctx context.Context, q execQuerier, name string, extra 
 // but keeps such a session in the pool, and every retry would fail on it:
 // the connection in hand is marked bad and the idle ones are closed, so the
 // next statement logs in anew.
-func (s *Snowflake) dropIfSessionGone(q execQuerier, err error) {
+func (s *Warehouse) dropIfSessionGone(q execQuerier, err error) {
 	var se *gosnowflake.SnowflakeError
 	if !errors.As(err, &se) || se.Number != 390111 {
 		return
@@ -83,7 +88,7 @@ func (s *Snowflake) dropIfSessionGone(q execQuerier, err error) {
 	}
 }
 
-func (s *Snowflake) queryRow(ctx context.Context, q execQuerier, name string, dst []any, args ...any) error {
+func (s *Warehouse) queryRow(ctx context.Context, q execQuerier, name string, dst []any, args ...any) error {
 	if err := q.QueryRowContext(s.tag(ctx), s.stmt(name, nil), args...).Scan(dst...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -94,7 +99,7 @@ func (s *Snowflake) queryRow(ctx context.Context, q execQuerier, name string, ds
 	return nil
 }
 
-func (s *Snowflake) stmt(name string, extra map[string]string) string {
+func (s *Warehouse) stmt(name string, extra map[string]string) string {
 	if len(extra) == 0 {
 		return snowStatement(name, s.tokens)
 	}
@@ -111,7 +116,7 @@ func (s *Snowflake) stmt(name string, extra map[string]string) string {
 // inTx runs fn between BEGIN and COMMIT on one session (temporary tables and
 // transactions are per session). DDL commits implicitly on Snowflake, so
 // callers create their temporary tables in before, outside the transaction.
-func (s *Snowflake) inTx(ctx context.Context, before func(conn *sql.Conn) error, fn func(conn *sql.Conn) error) error {
+func (s *Warehouse) inTx(ctx context.Context, before func(conn *sql.Conn) error, fn func(conn *sql.Conn) error) error {
 	conn, err := s.db.Conn(s.tag(ctx))
 	if err != nil {
 		return snowflakeError("connect", err)
@@ -143,8 +148,8 @@ func (s *Snowflake) inTx(ctx context.Context, before func(conn *sql.Conn) error,
 
 // txnName names a transaction after the activity attempt that runs it
 // (DROPFLOW_<key>_<attempt>), or after this process outside activities.
-func (s *Snowflake) txnName(ctx context.Context) string {
-	if a, ok := attemptFrom(ctx); ok {
+func (s *Warehouse) txnName(ctx context.Context) string {
+	if a, ok := warehouse.AttemptFrom(ctx); ok {
 		return fmt.Sprintf("DROPFLOW_%s_%d", a.Key, a.N)
 	}
 	return "DROPFLOW_" + s.process
@@ -156,8 +161,8 @@ func (s *Snowflake) txnName(ctx context.Context) string {
 // belongs to a dead (or abandoned) worker; Snowflake would keep its locks
 // until it idles out, blocking every loader and merge meanwhile. Aborting it
 // loses nothing: its batch or merge never committed, and this attempt redoes it.
-func (s *Snowflake) abortEarlierAttempts(ctx context.Context, conn *sql.Conn) error {
-	a, ok := attemptFrom(ctx)
+func (s *Warehouse) abortEarlierAttempts(ctx context.Context, conn *sql.Conn) error {
+	a, ok := warehouse.AttemptFrom(ctx)
 	if !ok || a.N <= 1 {
 		return nil
 	}
@@ -229,22 +234,22 @@ func (s *Snowflake) abortEarlierAttempts(ctx context.Context, conn *sql.Conn) er
 
 // Migrate applies the embedded Snowflake migrations, then hands merging to
 // the native task or takes it back, per SNOW_MERGE_DRIVER.
-func (s *Snowflake) Migrate(ctx context.Context, dryRun bool) (params.DeploySchemaResult, error) {
+func (s *Warehouse) Migrate(ctx context.Context, dryRun bool) (warehouse.MigrateResult, error) {
 	ctx = s.tag(ctx)
-	m := migrator{
-		db:      s.db,
-		dialect: DialectSnowflake,
-		bootstrap: []string{
+	m := warehouse.Migrator{
+		DB:      s.db,
+		Dialect: warehouse.DialectSnowflake,
+		Bootstrap: []string{
 			s.stmt(snowBootstrapDatabase, nil), s.stmt(snowBootstrapSchema, nil), s.stmt(snowBootstrapTable, nil),
 		},
-		read:   s.stmt(snowMigrationsRead, nil),
-		record: s.stmt(snowMigrationsRecord, nil),
-		render: func(sql string) string { return snowRender(sql, s.tokens) },
+		Read:   s.stmt(snowMigrationsRead, nil),
+		Record: s.stmt(snowMigrationsRecord, nil),
+		Render: func(sql string) string { return snowRender(sql, s.tokens) },
 		// Snowflake DDL commits implicitly, so a transaction would not make a
 		// migration atomic; its statements are idempotent (IF NOT EXISTS, OR REPLACE) instead.
-		noTx: true,
+		NoTx: true,
 	}
-	res, err := m.run(ctx, dryRun)
+	res, err := m.Run(ctx, dryRun)
 	if err != nil {
 		return res, snowflakeError("migrate", err)
 	}

@@ -1,17 +1,18 @@
-package warehouse_test
+package duckdb_test
 
 import (
 	"context"
 	"path/filepath"
 	"testing"
 
-	"github.com/dropflow/dropflow/internal/warehouse"
 	"github.com/dropflow/dropflow/internal/warehouse/warehousetest"
+
+	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 
 func TestEventIDConflicts(t *testing.T) {
 	ctx := context.Background()
-	d, err := warehouse.OpenDuckDB(ctx, filepath.Join(t.TempDir(), "wh.duckdb"))
+	d, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), "wh.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,24 +1,23 @@
-package warehouse
+package snowflake
 
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
 // LoadCustomers upserts PROD.customers from customers.csv through the seed
 // stage: PUT, COPY INTO a temporary table, MERGE.
-func (s *Snowflake) LoadCustomers(ctx context.Context, csvPath string) (int64, error) {
+func (s *Warehouse) LoadCustomers(ctx context.Context, csvPath string) (int64, error) {
 	return s.loadSeed(ctx, csvPath, seedLoad{"customers/", snowCustomersCreate, snowCustomersClear, snowCustomersCopy, snowCustomersMerge})
 }
 
 // LoadInventory upserts PROD.inventory from inventory.csv.
-func (s *Snowflake) LoadInventory(ctx context.Context, csvPath string) (int64, error) {
+func (s *Warehouse) LoadInventory(ctx context.Context, csvPath string) (int64, error) {
 	return s.loadSeed(ctx, csvPath, seedLoad{"inventory/", snowInventoryCreate, snowInventoryClear, snowInventoryCopy, snowInventoryMerge})
 }
 
@@ -27,7 +26,7 @@ type seedLoad struct {
 	prefix, create, clear, copy, merge string
 }
 
-func (s *Snowflake) loadSeed(ctx context.Context, csvPath string, l seedLoad) (int64, error) {
+func (s *Warehouse) loadSeed(ctx context.Context, csvPath string, l seedLoad) (int64, error) {
 	if _, err := os.Stat(csvPath); err != nil {
 		return 0, fmt.Errorf("warehouse: load %s: %w", csvPath, err)
 	}
@@ -69,7 +68,7 @@ func (s *Snowflake) loadSeed(ctx context.Context, csvPath string, l seedLoad) (i
 // stream's offset at commit), classifies, MERGEs and records the run.
 // HasUnmerged asks the stream (SYSTEM$STREAM_HAS_DATA, a metadata read that
 // scans no table). With the native task merging, MergeOrders has nothing to do.
-func (s *Snowflake) HasUnmerged(ctx context.Context) (bool, error) {
+func (s *Warehouse) HasUnmerged(ctx context.Context) (bool, error) {
 	if s.o.MergeDriver == MergeDriverTask {
 		return false, nil
 	}
@@ -80,12 +79,12 @@ func (s *Snowflake) HasUnmerged(ctx context.Context) (bool, error) {
 	return has, nil
 }
 
-func (s *Snowflake) MergeOrders(ctx context.Context) (params.MergeOrdersResult, error) {
+func (s *Warehouse) MergeOrders(ctx context.Context) (warehouse.MergeResult, error) {
 	if s.o.MergeDriver == MergeDriverTask {
 		// The native task owns the stream; a second consumer would split it.
-		return params.MergeOrdersResult{NothingNew: true, DelegatedToTask: true, Merges: 1}, nil
+		return warehouse.MergeResult{NothingNew: true, DelegatedToTask: true, Merges: 1}, nil
 	}
-	var res params.MergeOrdersResult
+	var res warehouse.MergeResult
 	res.Merges = 1
 	started := time.Now().UTC()
 	var has bool
@@ -103,7 +102,7 @@ func (s *Snowflake) MergeOrders(ctx context.Context) (params.MergeOrdersResult, 
 	}, func(conn *sql.Conn) error {
 		// Another worker's merge holds this row until it commits; the stream
 		// read below then sees only what that merge left.
-		if _, err := s.exec(ctx, conn, snowMergeLock, nil, started, QueryTagFrom(ctx).WorkflowID); err != nil {
+		if _, err := s.exec(ctx, conn, snowMergeLock, nil, started, warehouse.QueryTagFrom(ctx).WorkflowID); err != nil {
 			return err
 		}
 		if _, err := s.exec(ctx, conn, snowMergeClear, nil); err != nil {
@@ -131,12 +130,12 @@ func (s *Snowflake) MergeOrders(ctx context.Context) (params.MergeOrdersResult, 
 		return err
 	})
 	if err != nil {
-		return params.MergeOrdersResult{}, err
+		return warehouse.MergeResult{}, err
 	}
 	return res, nil
 }
 
-func (s *Snowflake) sampleLags(ctx context.Context, conn *sql.Conn, at time.Time, res *params.MergeOrdersResult) error {
+func (s *Warehouse) sampleLags(ctx context.Context, conn *sql.Conn, at time.Time, res *warehouse.MergeResult) error {
 	rows, err := conn.QueryContext(s.tag(ctx), s.stmt(snowMergeLags, nil), at)
 	if err != nil {
 		s.dropIfSessionGone(conn, err)
@@ -156,13 +155,9 @@ func (s *Snowflake) sampleLags(ctx context.Context, conn *sql.Conn, at time.Time
 	return nil
 }
 
-// RecordValidation stores a report.
-func (s *Snowflake) RecordValidation(ctx context.Context, r params.ValidationReport, report []byte) error {
-	ranAt, err := time.Parse(time.RFC3339Nano, r.Timestamp)
-	if err != nil {
-		ranAt = time.Now()
-	}
-	_, err = s.exec(ctx, s.db, snowValidationInsert, nil, r.RunID, ranAt.UTC(), r.Status, r.Summary.Pass, r.Summary.Warn, r.Summary.Fail, string(report))
+// RecordValidation stores a validation run.
+func (s *Warehouse) RecordValidation(ctx context.Context, r warehouse.ValidationRun) error {
+	_, err := s.exec(ctx, s.db, snowValidationInsert, nil, r.RunID, r.RanAt.UTC(), r.Status, r.Pass, r.Warn, r.Fail, string(r.Report))
 	if err != nil {
 		return fmt.Errorf("warehouse: record validation run: %w", err)
 	}
@@ -170,7 +165,7 @@ func (s *Snowflake) RecordValidation(ctx context.Context, r params.ValidationRep
 }
 
 // RecordPipelineRun stores a finished pipeline run.
-func (s *Snowflake) RecordPipelineRun(ctx context.Context, workflowID, runID, status string, result []byte) error {
+func (s *Warehouse) RecordPipelineRun(ctx context.Context, workflowID, runID, status string, result []byte) error {
 	_, err := s.exec(ctx, s.db, snowPipelineRunInsert, nil, workflowID, runID, time.Now().UTC(), status, string(result))
 	if err != nil {
 		return fmt.Errorf("warehouse: record pipeline run: %w", err)
@@ -179,16 +174,12 @@ func (s *Snowflake) RecordPipelineRun(ctx context.Context, workflowID, runID, st
 }
 
 // RecordDataset stores a seeded data set as the current one.
-func (s *Snowflake) RecordDataset(ctx context.Context, key string, ds params.Dataset) error {
-	body, err := json.Marshal(ds)
-	if err != nil {
-		return fmt.Errorf("warehouse: encode data set: %w", err)
-	}
+func (s *Warehouse) RecordDataset(ctx context.Context, key string, doc []byte) error {
 	return s.inTx(ctx, nil, func(conn *sql.Conn) error {
 		if _, err := s.exec(ctx, conn, snowDatasetDelete, nil, key); err != nil {
 			return fmt.Errorf("warehouse: record data set: %w", err)
 		}
-		if _, err := s.exec(ctx, conn, snowDatasetInsert, nil, key, string(body), time.Now().UTC()); err != nil {
+		if _, err := s.exec(ctx, conn, snowDatasetInsert, nil, key, string(doc), time.Now().UTC()); err != nil {
 			return fmt.Errorf("warehouse: record data set: %w", err)
 		}
 		return nil
@@ -196,8 +187,8 @@ func (s *Snowflake) RecordDataset(ctx context.Context, key string, ds params.Dat
 }
 
 // CurrentDataset returns the data set recorded last.
-func (s *Snowflake) CurrentDataset(ctx context.Context) (params.Dataset, bool, error) {
+func (s *Warehouse) CurrentDataset(ctx context.Context) ([]byte, bool, error) {
 	var body string
 	err := s.queryRow(ctx, s.db, snowDatasetCurrent, []any{&body})
-	return decodeDataset(body, err)
+	return warehouse.Document(body, err, "current data set")
 }

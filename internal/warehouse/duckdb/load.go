@@ -1,4 +1,4 @@
-package warehouse
+package duckdb
 
 import (
 	"context"
@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/bits-and-blooms/bloom/v3"
-	duckdb "github.com/duckdb/duckdb-go/v2"
+	duckdbgo "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
 // withTx runs fn inside one transaction on one connection, so that
 // Appenders (which work on the raw connection) join the transaction.
-func (d *DuckDB) withTx(ctx context.Context, fn func(conn *sql.Conn) error) error {
+func (d *Warehouse) withTx(ctx context.Context, fn func(conn *sql.Conn) error) error {
 	conn, err := d.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("warehouse: get connection: %w", err)
@@ -42,7 +44,7 @@ func (d *DuckDB) withTx(ctx context.Context, fn func(conn *sql.Conn) error) erro
 
 func appendRows(conn *sql.Conn, catalog, schema, table string, n int, row func(i int) []driver.Value) error {
 	return conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppender(dc.(driver.Conn), catalog, schema, table)
+		a, err := duckdbgo.NewAppender(dc.(driver.Conn), catalog, schema, table)
 		if err != nil {
 			return fmt.Errorf("warehouse: appender on %s.%s: %w", schema, table, err)
 		}
@@ -62,27 +64,27 @@ func appendRows(conn *sql.Conn, catalog, schema, table string, n int, row func(i
 // rawAppendColumns are appended_data's columns for duckRawAppend.
 var rawAppendColumns = []struct {
 	name string
-	t    duckdb.Type
+	t    duckdbgo.Type
 }{
-	{"event_id", duckdb.TYPE_VARCHAR}, {"event_type", duckdb.TYPE_VARCHAR}, {"payload", duckdb.TYPE_VARCHAR},
-	{"kafka_topic", duckdb.TYPE_VARCHAR}, {"kafka_partition", duckdb.TYPE_INTEGER}, {"kafka_offset", duckdb.TYPE_BIGINT},
-	{"produced_at", duckdb.TYPE_TIMESTAMP}, {"ingested_at", duckdb.TYPE_TIMESTAMP}, {"content_hash", duckdb.TYPE_VARCHAR},
+	{"event_id", duckdbgo.TYPE_VARCHAR}, {"event_type", duckdbgo.TYPE_VARCHAR}, {"payload", duckdbgo.TYPE_VARCHAR},
+	{"kafka_topic", duckdbgo.TYPE_VARCHAR}, {"kafka_partition", duckdbgo.TYPE_INTEGER}, {"kafka_offset", duckdbgo.TYPE_BIGINT},
+	{"produced_at", duckdbgo.TYPE_TIMESTAMP}, {"ingested_at", duckdbgo.TYPE_TIMESTAMP}, {"content_hash", duckdbgo.TYPE_VARCHAR},
 }
 
 // appendEvents appends n rows to raw.orders_events through duckRawAppend,
 // in the connection's transaction.
 func appendEvents(conn *sql.Conn, n int, row func(i int) []driver.Value) error {
-	types := make([]duckdb.TypeInfo, len(rawAppendColumns))
+	types := make([]duckdbgo.TypeInfo, len(rawAppendColumns))
 	names := make([]string, len(rawAppendColumns))
 	for i, c := range rawAppendColumns {
-		ti, err := duckdb.NewTypeInfo(c.t)
+		ti, err := duckdbgo.NewTypeInfo(c.t)
 		if err != nil {
 			return fmt.Errorf("warehouse: appender type of %s: %w", c.name, err)
 		}
 		types[i], names[i] = ti, c.name
 	}
 	return conn.Raw(func(dc any) error {
-		a, err := duckdb.NewQueryAppender(dc.(driver.Conn), duckSQL(duckRawAppend), "appended_data", types, names)
+		a, err := duckdbgo.NewQueryAppender(dc.(driver.Conn), duckSQL(duckRawAppend), "appended_data", types, names)
 		if err != nil {
 			return fmt.Errorf("warehouse: appender on raw.orders_events: %w", err)
 		}
@@ -100,8 +102,8 @@ func appendEvents(conn *sql.Conn, n int, row func(i int) []driver.Value) error {
 }
 
 // LoadBatch writes one batch and its offset in one transaction.
-func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
-	var res LoadResult
+func (d *Warehouse) LoadBatch(ctx context.Context, b warehouse.Batch) (warehouse.LoadResult, error) {
+	var res warehouse.LoadResult
 	now := time.Now().UTC()
 	err := d.withTx(ctx, func(conn *sql.Conn) error {
 		// Fence first: if another loader advanced this partition, write nothing.
@@ -131,7 +133,7 @@ func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
 			res.Inserted = int64(len(fresh))
 			res.Conflicts = int64(len(conflicts))
 			res.Duplicates = int64(len(b.Events)-len(fresh)) - res.Conflicts
-			rejects = append(append([]Reject(nil), b.Rejects...), conflicts...)
+			rejects = append(append([]warehouse.Reject(nil), b.Rejects...), conflicts...)
 		}
 		if len(rejects) > 0 {
 			err := appendRows(conn, "", "raw", "orders_events_rejected", len(rejects), func(i int) []driver.Value {
@@ -153,13 +155,13 @@ func (d *DuckDB) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
 		return nil
 	})
 	if err != nil {
-		return LoadResult{}, err
+		return warehouse.LoadResult{}, err
 	}
 	return res, nil
 }
 
 // seenFilter returns the Bloom filter of RAW's event_ids, building it once.
-func (d *DuckDB) seenFilter(ctx context.Context) (*bloom.BloomFilter, error) {
+func (d *Warehouse) seenFilter(ctx context.Context) (*bloom.BloomFilter, error) {
 	if d.seen != nil {
 		return d.seen, nil
 	}
@@ -189,9 +191,9 @@ func (d *DuckDB) seenFilter(ctx context.Context) (*bloom.BloomFilter, error) {
 // event_id_conflict rejects. Ids the Bloom filter has never seen are new for
 // certain; only the others are looked up in RAW, through a temporary table of
 // ids and hashes and one hash join that reads the stored value of conflicts only.
-func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, b Batch) ([]Event, []Reject, error) {
-	unique, conflicts := uniqueEvents(b)
-	var maybe []Event
+func (d *Warehouse) newEvents(ctx context.Context, conn *sql.Conn, b warehouse.Batch) ([]warehouse.Event, []warehouse.Reject, error) {
+	unique, conflicts := warehouse.UniqueEvents(b)
+	var maybe []warehouse.Event
 	d.seenMu.Lock()
 	filter, err := d.seenFilter(ctx)
 	if err != nil {
@@ -252,7 +254,7 @@ func (d *DuckDB) newEvents(ctx context.Context, conn *sql.Conn, b Batch) ([]Even
 		case !dup:
 			fresh = append(fresh, e)
 		case st.conflict.Valid:
-			conflicts = append(conflicts, conflictReject(e, st.partition, st.offset, []byte(st.conflict.String)))
+			conflicts = append(conflicts, warehouse.ConflictReject(e, st.partition, st.offset, []byte(st.conflict.String)))
 		}
 	}
 	return fresh, conflicts, nil
@@ -279,16 +281,16 @@ func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") 
 
 // LoadCustomers upserts PROD.customers from customers.csv with DuckDB's CSV
 // reader (no row inserts).
-func (d *DuckDB) LoadCustomers(ctx context.Context, csvPath string) (int64, error) {
+func (d *Warehouse) LoadCustomers(ctx context.Context, csvPath string) (int64, error) {
 	return d.loadCSV(ctx, csvPath, "prod.customers", duckSQL(duckCustomersLoad))
 }
 
 // LoadInventory upserts PROD.inventory from inventory.csv.
-func (d *DuckDB) LoadInventory(ctx context.Context, csvPath string) (int64, error) {
+func (d *Warehouse) LoadInventory(ctx context.Context, csvPath string) (int64, error) {
 	return d.loadCSV(ctx, csvPath, "prod.inventory", duckSQL(duckInventoryLoad))
 }
 
-func (d *DuckDB) loadCSV(ctx context.Context, csvPath, table, query string) (int64, error) {
+func (d *Warehouse) loadCSV(ctx context.Context, csvPath, table, query string) (int64, error) {
 	abs, err := filepath.Abs(csvPath)
 	if err != nil {
 		return 0, fmt.Errorf("warehouse: load %s: %w", table, err)

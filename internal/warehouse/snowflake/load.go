@@ -1,4 +1,4 @@
-package warehouse
+package snowflake
 
 import (
 	"compress/gzip"
@@ -16,10 +16,12 @@ import (
 	"time"
 
 	"github.com/snowflakedb/gosnowflake"
+
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
 // Offset returns the stored next offset of a partition.
-func (s *Snowflake) Offset(ctx context.Context, topic string, partition int) (int64, bool, error) {
+func (s *Warehouse) Offset(ctx context.Context, topic string, partition int) (int64, bool, error) {
 	var next int64
 	err := s.queryRow(ctx, s.db, snowOffsetGet, []any{&next}, topic, partition)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -32,7 +34,7 @@ func (s *Snowflake) Offset(ctx context.Context, topic string, partition int) (in
 }
 
 // InitOffset stores next if the partition has no offset yet.
-func (s *Snowflake) InitOffset(ctx context.Context, topic string, partition int, next int64) (int64, error) {
+func (s *Warehouse) InitOffset(ctx context.Context, topic string, partition int, next int64) (int64, error) {
 	if _, err := s.exec(ctx, s.db, snowOffsetInit, nil, topic, partition, next, time.Now().UTC()); err != nil {
 		return 0, fmt.Errorf("warehouse: init offset of %s/%d: %w", topic, partition, err)
 	}
@@ -41,19 +43,19 @@ func (s *Snowflake) InitOffset(ctx context.Context, topic string, partition int,
 }
 
 // ResetOffset moves a stored offset, fenced on its current value.
-func (s *Snowflake) ResetOffset(ctx context.Context, topic string, partition int, from, to int64) error {
+func (s *Warehouse) ResetOffset(ctx context.Context, topic string, partition int, from, to int64) error {
 	return s.inTx(ctx, nil, func(conn *sql.Conn) error {
 		return s.moveOffset(ctx, conn, topic, partition, from, to, time.Now().UTC())
 	})
 }
 
-func (s *Snowflake) moveOffset(ctx context.Context, conn *sql.Conn, topic string, partition int, from, to int64, at time.Time) error {
+func (s *Warehouse) moveOffset(ctx context.Context, conn *sql.Conn, topic string, partition int, from, to int64, at time.Time) error {
 	r, err := s.exec(ctx, conn, snowOffsetMove, nil, to, at, topic, partition, from)
 	if err != nil {
 		return fmt.Errorf("warehouse: move offset of %s/%d: %w", topic, partition, err)
 	}
 	if n, _ := r.RowsAffected(); n != 1 {
-		return ErrFenced
+		return warehouse.ErrFenced
 	}
 	return nil
 }
@@ -73,11 +75,11 @@ var stagePathRE = regexp.MustCompile(`^[A-Za-z0-9_./-]+$`)
 // PUT + COPY INTO for large ones), move into RAW skipping event_ids already
 // there, with the rejects and the fenced offset move. The fence is the last
 // statement so that the offsets table is locked only for the commit.
-func (s *Snowflake) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) {
-	var res LoadResult
+func (s *Warehouse) LoadBatch(ctx context.Context, b warehouse.Batch) (warehouse.LoadResult, error) {
+	var res warehouse.LoadResult
 	now := time.Now().UTC()
-	events, batchConflicts := uniqueEvents(b)
-	rejects := append(append([]Reject(nil), b.Rejects...), batchConflicts...)
+	events, batchConflicts := warehouse.UniqueEvents(b)
+	rejects := append(append([]warehouse.Reject(nil), b.Rejects...), batchConflicts...)
 	staged := len(events) >= s.o.StageThreshold
 	var prefix string
 	if staged {
@@ -130,12 +132,12 @@ func (s *Snowflake) LoadBatch(ctx context.Context, b Batch) (LoadResult, error) 
 		return s.moveOffset(ctx, conn, b.Topic, b.Partition, b.FromOffset, b.NextOffset, now)
 	})
 	if err != nil {
-		return LoadResult{}, err
+		return warehouse.LoadResult{}, err
 	}
 	return res, nil
 }
 
-func (s *Snowflake) insertEvents(ctx context.Context, conn *sql.Conn, evs []Event) error {
+func (s *Warehouse) insertEvents(ctx context.Context, conn *sql.Conn, evs []warehouse.Event) error {
 	ids, types, payloads, produced, hashes := make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs)), make([]string, len(evs))
 	offsets := make([]int64, len(evs))
 	for i, e := range evs {
@@ -146,16 +148,16 @@ func (s *Snowflake) insertEvents(ctx context.Context, conn *sql.Conn, evs []Even
 	return err
 }
 
-func (s *Snowflake) insertRejects(ctx context.Context, conn *sql.Conn, topic string, partition int, rejects []Reject, now time.Time) error {
+func (s *Warehouse) insertRejects(ctx context.Context, conn *sql.Conn, topic string, partition int, rejects []warehouse.Reject, now time.Time) error {
 	n := len(rejects)
 	topics, keys, values, reasons, msgs, at, cparts, coffs, cvals := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	parts, offsets := make([]int64, n), make([]int64, n)
 	for i, r := range rejects {
 		topics[i], parts[i], offsets[i] = topic, int64(partition), r.Offset
-		keys[i], values[i] = textOf(r.Key), textOf(r.Value)
+		keys[i], values[i] = warehouse.TextOf(r.Key), warehouse.TextOf(r.Value)
 		reasons[i], msgs[i], at[i] = r.Reason, r.Error, ntz(now)
 		if c := r.Conflict; c != nil {
-			cparts[i], coffs[i], cvals[i] = strconv.Itoa(c.Partition), strconv.FormatInt(c.Offset, 10), textOf(c.Value)
+			cparts[i], coffs[i], cvals[i] = strconv.Itoa(c.Partition), strconv.FormatInt(c.Offset, 10), warehouse.TextOf(c.Value)
 		}
 	}
 	_, err := s.exec(ctx, conn, snowRejects, nil,
@@ -177,7 +179,7 @@ type stagedEvent struct {
 
 // putBatch writes the events as gzip NDJSON and PUTs the file to
 // RAW.LOAD_STAGE under a prefix of its own; it returns the prefix.
-func (s *Snowflake) putBatch(ctx context.Context, b Batch, evs []Event) (string, error) {
+func (s *Warehouse) putBatch(ctx context.Context, b warehouse.Batch, evs []warehouse.Event) (string, error) {
 	var rnd [6]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return "", fmt.Errorf("warehouse: staged batch name: %w", err)
@@ -195,7 +197,7 @@ func (s *Snowflake) putBatch(ctx context.Context, b Batch, evs []Event) (string,
 	return prefix, nil
 }
 
-func writeNDJSON(path string, evs []Event) error {
+func writeNDJSON(path string, evs []warehouse.Event) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("warehouse: staged batch file: %w", err)
@@ -224,7 +226,7 @@ func writeNDJSON(path string, evs []Event) error {
 
 // put uploads a local file with a PUT statement; the path and prefix are
 // spliced into the statement (PUT takes no binds), so both are checked.
-func (s *Snowflake) put(ctx context.Context, name, path, prefix string) error {
+func (s *Warehouse) put(ctx context.Context, name, path, prefix string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return fmt.Errorf("warehouse: %s: %w", name, err)

@@ -1,4 +1,7 @@
-package warehouse
+// Package snowflake is the Snowflake adapter, through gosnowflake, behind
+// warehouse's interfaces: its statements named in sql.go and pinned by
+// golden files, its driver errors classified into warehouse's kinds.
+package snowflake
 
 import (
 	"context"
@@ -21,10 +24,12 @@ import (
 	"github.com/youmark/pkcs8"
 
 	"github.com/dropflow/dropflow/internal/ident"
+
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
-// SnowflakeOptions configure the Snowflake warehouse (the SNOW_* variables).
-type SnowflakeOptions struct {
+// Options configure the Snowflake warehouse (the SNOW_* variables).
+type Options struct {
 	Account, User, Password string
 	// PrivateKeyPath selects key-pair (JWT) login: a PKCS#8 PEM file,
 	// encrypted with PrivateKeyPassphrase if set.
@@ -56,10 +61,10 @@ const (
 // PUT + COPY INTO, in events (SNOW_STAGE_THRESHOLD).
 const DefaultStageThreshold = 2000
 
-// Snowflake is the production warehouse, through gosnowflake.
-type Snowflake struct {
+// Warehouse is the production warehouse, through gosnowflake.
+type Warehouse struct {
 	db     *sql.DB
-	o      SnowflakeOptions
+	o      Options
 	tokens map[string]string
 	// process names this adapter's transactions outside activities.
 	process string
@@ -80,13 +85,13 @@ type ConnectError struct {
 }
 
 func (e *ConnectError) Error() string {
-	return fmt.Sprintf("warehouse: Snowflake refused the connection for account %s, user %s (%s): %v", e.Account, e.User, ClassifySnowflake(e.Err), e.Err)
+	return fmt.Sprintf("warehouse: Snowflake refused the connection for account %s, user %s (%s): %v", e.Account, e.User, Classify(e.Err), e.Err)
 }
 
 func (e *ConnectError) Unwrap() error { return e.Err }
 
-// OpenSnowflake validates the options, logs in and checks the session.
-func OpenSnowflake(ctx context.Context, o SnowflakeOptions) (*Snowflake, error) {
+// Open validates the options, logs in and checks the session.
+func Open(ctx context.Context, o Options) (*Warehouse, error) {
 	cfg, err := snowflakeConfig(o)
 	if err != nil {
 		return nil, err
@@ -109,8 +114,8 @@ func OpenSnowflake(ctx context.Context, o SnowflakeOptions) (*Snowflake, error) 
 	db.SetConnMaxLifetime(10 * time.Minute)
 	proc := make([]byte, 6)
 	_, _ = rand.Read(proc)
-	s := &Snowflake{db: db, o: o, process: strings.ToUpper(hex.EncodeToString(proc)), tokens: map[string]string{"DATABASE": strings.ToUpper(o.Database), "WAREHOUSE": strings.ToUpper(o.Warehouse)}}
-	if err := db.PingContext(QueryTag{Component: "connect"}.apply(ctx)); err != nil {
+	s := &Warehouse{db: db, o: o, process: strings.ToUpper(hex.EncodeToString(proc)), tokens: map[string]string{"DATABASE": strings.ToUpper(o.Database), "WAREHOUSE": strings.ToUpper(o.Warehouse)}}
+	if err := db.PingContext(tagged(ctx, warehouse.QueryTag{Component: "connect"})); err != nil {
 		db.Close()
 		return nil, &ConnectError{Account: o.Account, User: o.User, Err: scrub(err, o.Password)}
 	}
@@ -128,10 +133,10 @@ const pooledSessions = 2
 // database is missing, sessions are not pooled (each statement logs in
 // anew, and sees the database as soon as it exists); once it exists,
 // pooling resumes with sessions that have it.
-func (s *Snowflake) watchDatabase(ctx context.Context) {
+func (s *Warehouse) watchDatabase(ctx context.Context) {
 	s.lastDBCheck.Store(time.Now().UnixNano())
 	var n int64
-	err := s.db.QueryRowContext(QueryTag{Component: "connect"}.apply(ctx), s.stmt(snowDatabaseReady, nil)).Scan(&n)
+	err := s.db.QueryRowContext(tagged(ctx, warehouse.QueryTag{Component: "connect"}), s.stmt(snowDatabaseReady, nil)).Scan(&n)
 	switch {
 	case err == nil && s.noDB.Swap(false):
 		s.db.SetMaxIdleConns(pooledSessions)
@@ -142,7 +147,7 @@ func (s *Snowflake) watchDatabase(ctx context.Context) {
 
 // snowflakeConfig builds the driver configuration; identifiers are checked
 // here as well as in config, because they are spliced into SQL text.
-func snowflakeConfig(o SnowflakeOptions) (*gosnowflake.Config, error) {
+func snowflakeConfig(o Options) (*gosnowflake.Config, error) {
 	if o.Account == "" || o.User == "" {
 		return nil, errors.New("warehouse: SNOW_ACCOUNT and SNOW_USER are required for the Snowflake warehouse")
 	}
@@ -227,15 +232,28 @@ func scrub(err error, secret string) error {
 }
 
 // Dialect returns "snowflake".
-func (s *Snowflake) Dialect() string { return DialectSnowflake }
+func (s *Warehouse) Dialect() string { return warehouse.DialectSnowflake }
 
 // Close closes the connection pool (and the driver's sessions).
-func (s *Snowflake) Close() error { return s.db.Close() }
+func (s *Warehouse) Close() error { return s.db.Close() }
 
 // Ping checks the session answers.
-func (s *Snowflake) Ping(ctx context.Context) error {
+func (s *Warehouse) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(s.tag(ctx)); err != nil {
 		return snowflakeError("ping", err)
 	}
 	return nil
+}
+
+// Identity of a Snowflake warehouse: the account and database (and the
+// explicit endpoint when one is set, as for a local emulator).
+func (s *Warehouse) Identity(context.Context) (warehouse.Identity, error) {
+	acct, db := strings.ToUpper(s.o.Account), strings.ToUpper(s.o.Database)
+	where := fmt.Sprintf("Snowflake account %s, database %s", acct, db)
+	key := "snowflake:" + acct + "/" + db
+	if s.o.Host != "" {
+		key += "@" + s.o.Host + ":" + fmt.Sprint(s.o.Port)
+		where += fmt.Sprintf(" at %s:%d", s.o.Host, s.o.Port)
+	}
+	return warehouse.Identity{Key: key, Where: where}, nil
 }

@@ -1,9 +1,11 @@
-package warehouse
+package duckdb
 
 import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
 // BenchmarkLoadBatch loads 2000-event batches through LoadBatch (Appender,
@@ -11,8 +13,8 @@ import (
 // row, as the original design's consumer did. `make bench` prints the ratio.
 func BenchmarkLoadBatch(b *testing.B) {
 	const n = 2000
-	mk := func(t testing.TB, base int64) []Event {
-		evs := make([]Event, n)
+	mk := func(t testing.TB, base int64) []warehouse.Event {
+		evs := make([]warehouse.Event, n)
 		for i := range evs {
 			evs[i] = event(t, base+int64(i)+1, 1, "paid", base+int64(i))
 		}
@@ -29,7 +31,7 @@ func BenchmarkLoadBatch(b *testing.B) {
 			b.StopTimer()
 			evs := mk(b, int64(i*n))
 			b.StartTimer()
-			if _, err := d.LoadBatch(ctx, Batch{Topic: "t", FromOffset: int64(i * n), NextOffset: int64((i + 1) * n), Events: evs}); err != nil {
+			if _, err := d.LoadBatch(ctx, warehouse.Batch{Topic: "t", FromOffset: int64(i * n), NextOffset: int64((i + 1) * n), Events: evs}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -55,9 +57,9 @@ func BenchmarkLoadBatch(b *testing.B) {
 	})
 }
 
-func openBench(b *testing.B) *DuckDB {
+func openBench(b *testing.B) *Warehouse {
 	b.Helper()
-	d, err := OpenDuckDB(context.Background(), b.TempDir()+"/bench.duckdb")
+	d, err := Open(context.Background(), b.TempDir()+"/bench.duckdb")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func openBench(b *testing.B) *DuckDB {
 }
 
 // insertTen writes up to ten events through a prepared INSERT in one transaction.
-func insertTen(ctx context.Context, d *DuckDB, evs []Event) error {
+func insertTen(ctx context.Context, d *Warehouse, evs []warehouse.Event) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package warehouse
+package duckdb
 
 import (
 	"context"
@@ -10,17 +10,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/dropflow/dropflow/internal/datagen"
 	"github.com/dropflow/dropflow/internal/events"
+
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
-func openTest(t *testing.T) *DuckDB {
+func openTest(t *testing.T) *Warehouse {
 	t.Helper()
 	ctx := context.Background()
-	d, err := OpenDuckDB(ctx, filepath.Join(t.TempDir(), "wh.duckdb"))
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "wh.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func openTest(t *testing.T) *DuckDB {
 	return d
 }
 
-func event(t testing.TB, orderID int64, version int, status string, offset int64) Event {
+func event(t testing.TB, orderID int64, version int, status string, offset int64) warehouse.Event {
 	t.Helper()
 	o := events.Order{OrderID: orderID, CustomerID: 1, ProductID: 1000, Quantity: 2, UnitPrice: 1250, Status: status,
 		SoldAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
@@ -43,26 +44,26 @@ func event(t testing.TB, orderID int64, version int, status string, offset int64
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Event{EventID: ev.EventID, EventType: ev.EventType, Payload: b, Offset: offset, ProducedAt: ev.ProducedAt}
+	return warehouse.Event{EventID: ev.EventID, EventType: ev.EventType, Payload: b, Offset: offset, ProducedAt: ev.ProducedAt}
 }
 
-func count(t *testing.T, d *DuckDB, q string) int64 {
+func count(t *testing.T, d *Warehouse, q string) int64 {
 	t.Helper()
-	n, err := CountInt(context.Background(), d, q)
+	n, err := warehouse.CountInt(context.Background(), d, q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
-func load(t *testing.T, d *DuckDB, partition int, evs ...Event) LoadResult {
+func load(t *testing.T, d *Warehouse, partition int, evs ...warehouse.Event) warehouse.LoadResult {
 	t.Helper()
 	ctx := context.Background()
 	from, err := d.InitOffset(ctx, "t", partition, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := d.LoadBatch(ctx, Batch{Topic: "t", Partition: partition, FromOffset: from, NextOffset: from + int64(len(evs)), Events: evs})
+	res, err := d.LoadBatch(ctx, warehouse.Batch{Topic: "t", Partition: partition, FromOffset: from, NextOffset: from + int64(len(evs)), Events: evs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func load(t *testing.T, d *DuckDB, partition int, evs ...Event) LoadResult {
 
 func TestMigrateIdempotentAndDryRun(t *testing.T) {
 	ctx := context.Background()
-	d, err := OpenDuckDB(ctx, filepath.Join(t.TempDir(), "wh.duckdb"))
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "wh.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,31 +101,9 @@ func TestChangedMigrationStopsDeploy(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := d.Migrate(ctx, false)
-	var ce *ChecksumMismatchError
+	var ce *warehouse.ChecksumMismatchError
 	if !errors.As(err, &ce) || ce.File != "sql/migrations/duckdb/0001_init.sql" || ce.Applied != "abc" {
 		t.Fatalf("want a checksum mismatch naming the file, got %v", err)
-	}
-}
-
-func TestSameMigrationNamesInBothDialects(t *testing.T) {
-	a, err := Migrations(DialectDuckDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Migrations(DialectSnowflake)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(a) != len(b) {
-		t.Fatalf("%d duckdb vs %d snowflake migrations", len(a), len(b))
-	}
-	for i := range a {
-		if a[i].Version != b[i].Version {
-			t.Fatalf("migration %d: %s vs %s", i, a[i].Version, b[i].Version)
-		}
-	}
-	if _, err := migrationsFrom(fstest.MapFS{}, "none"); err == nil {
-		t.Fatal("a missing directory must fail")
 	}
 }
 
@@ -148,15 +127,15 @@ func TestLoadBatchExactlyOnce(t *testing.T) {
 		t.Fatalf("offset %d %v %v, want 5", next, ok, err)
 	}
 	// A loader that read an older offset is fenced and writes nothing.
-	_, err = d.LoadBatch(ctx, Batch{Topic: "t", Partition: 0, FromOffset: 3, NextOffset: 6, Events: []Event{event(t, 9, 1, "paid", 5)}})
-	if !errors.Is(err, ErrFenced) {
+	_, err = d.LoadBatch(ctx, warehouse.Batch{Topic: "t", Partition: 0, FromOffset: 3, NextOffset: 6, Events: []warehouse.Event{event(t, 9, 1, "paid", 5)}})
+	if !errors.Is(err, warehouse.ErrFenced) {
 		t.Fatalf("want ErrFenced, got %v", err)
 	}
 	if n := count(t, d, "SELECT count(*) FROM raw.orders_events WHERE kafka_offset = 5"); n != 0 {
 		t.Fatal("fenced batch left rows behind")
 	}
 	// A reset from a stale offset is fenced the same way.
-	if err := d.ResetOffset(ctx, "t", 0, 3, 0); !errors.Is(err, ErrFenced) {
+	if err := d.ResetOffset(ctx, "t", 0, 3, 0); !errors.Is(err, warehouse.ErrFenced) {
 		t.Fatalf("stale reset: want ErrFenced, got %v", err)
 	}
 }
@@ -167,15 +146,15 @@ func TestLoadBatchExactlyOnce(t *testing.T) {
 func TestLoadBatchRollsBackRowsWithOffset(t *testing.T) {
 	const n = 3000 // events per batch: more than one Appender chunk (2048 rows)
 	ctx := context.Background()
-	bigBatch := func(t *testing.T) Batch {
-		b := Batch{Topic: "t", Partition: 1, FromOffset: 0, NextOffset: n + 2}
+	bigBatch := func(t *testing.T) warehouse.Batch {
+		b := warehouse.Batch{Topic: "t", Partition: 1, FromOffset: 0, NextOffset: n + 2}
 		for i := 0; i < n; i++ {
 			b.Events = append(b.Events, event(t, int64(i+1), 1, "paid", int64(i)))
 		}
-		b.Rejects = []Reject{{Offset: n, Value: []byte{0xff, '{'}, Reason: "invalid_json", Error: "bad"}, {Offset: n + 1, Value: []byte("{"), Reason: "invalid_json", Error: "bad"}}
+		b.Rejects = []warehouse.Reject{{Offset: n, Value: []byte{0xff, '{'}, Reason: "invalid_json", Error: "bad"}, {Offset: n + 1, Value: []byte("{"), Reason: "invalid_json", Error: "bad"}}
 		return b
 	}
-	nothingStayed := func(t *testing.T, d *DuckDB) {
+	nothingStayed := func(t *testing.T, d *Warehouse) {
 		t.Helper()
 		if got := count(t, d, "SELECT count(*) FROM raw.orders_events"); got != 0 {
 			t.Errorf("%d RAW rows survived the failed batch", got)
@@ -187,7 +166,7 @@ func TestLoadBatchRollsBackRowsWithOffset(t *testing.T) {
 			t.Errorf("offset %d (%v %v) after the failed batch, want 0", next, ok, err)
 		}
 	}
-	loadsOnce := func(t *testing.T, d *DuckDB, b Batch) {
+	loadsOnce := func(t *testing.T, d *Warehouse, b warehouse.Batch) {
 		t.Helper()
 		res, err := d.LoadBatch(ctx, b)
 		if err != nil || res.Inserted != n || res.Rejected != 2 || res.Duplicates != 0 || res.Conflicts != 0 {
@@ -204,7 +183,7 @@ func TestLoadBatchRollsBackRowsWithOffset(t *testing.T) {
 			t.Fatalf("offset %d %v after the retry, want %d", next, err, b.NextOffset)
 		}
 		// The same batch once more is fenced: loaded exactly once.
-		if _, err := d.LoadBatch(ctx, b); !errors.Is(err, ErrFenced) {
+		if _, err := d.LoadBatch(ctx, b); !errors.Is(err, warehouse.ErrFenced) {
 			t.Fatalf("second retry: want ErrFenced, got %v", err)
 		}
 		if got := count(t, d, "SELECT count(*) FROM raw.orders_events"); got != n {
@@ -373,15 +352,15 @@ func TestLoadSeedCSVs(t *testing.T) {
 func TestSecondProcessGetsLockedError(t *testing.T) {
 	// DuckDB locks per process, so the check runs in a helper process.
 	if os.Getenv("DROPFLOW_LOCK_HELPER") != "" {
-		_, err := OpenDuckDB(context.Background(), os.Getenv("DROPFLOW_LOCK_HELPER"))
-		var le *LockedError
+		_, err := Open(context.Background(), os.Getenv("DROPFLOW_LOCK_HELPER"))
+		var le *warehouse.LockedError
 		if errors.As(err, &le) {
 			os.Exit(3)
 		}
 		os.Exit(4)
 	}
 	path := filepath.Join(t.TempDir(), "locked.duckdb")
-	d, err := OpenDuckDB(context.Background(), path)
+	d, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +374,7 @@ func TestSecondProcessGetsLockedError(t *testing.T) {
 func TestResendAfterReopenIsStillADuplicate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "wh.duckdb")
 	ctx := context.Background()
-	d, err := OpenDuckDB(ctx, path)
+	d, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +384,7 @@ func TestResendAfterReopenIsStillADuplicate(t *testing.T) {
 	load(t, d, 0, event(t, 1, 1, "paid", 0), event(t, 2, 1, "paid", 1))
 	d.Close()
 	// A new process: the duplicate filter is rebuilt from RAW.
-	d, err = OpenDuckDB(ctx, path)
+	d, err = Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,7 +428,7 @@ func TestMergeInWindowsKeepsTheSemantics(t *testing.T) {
 func TestNewConnectionsAfterASpill(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "wh.duckdb")
-	d, err := OpenDuckDBWithOptions(ctx, path, DuckDBOptions{MemoryLimit: "16MB"})
+	d, err := OpenWithOptions(ctx, path, Options{MemoryLimit: "16MB"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package warehouse
+package snowflake
 
 import (
 	"context"
@@ -24,6 +24,8 @@ import (
 	"github.com/youmark/pkcs8"
 
 	goldenfile "github.com/dropflow/dropflow/internal/golden"
+
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
 var goldenTokens = map[string]string{"DATABASE": "DROPSHIPPING_DB", "WAREHOUSE": "COMPUTE_WH"}
@@ -46,24 +48,18 @@ func TestSnowflakeStatementsGolden(t *testing.T) {
 		golden(t, n+".sql", snowStatement(n, goldenTokens)+"\n")
 		seen[n+".sql"] = true
 	}
-	migs, err := Migrations(DialectSnowflake)
+	migs, err := warehouse.Migrations(warehouse.DialectSnowflake)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range migs {
 		var b strings.Builder
-		for i, s := range SplitStatements(snowRender(m.SQL, goldenTokens)) {
+		for i, s := range warehouse.SplitStatements(snowRender(m.SQL, goldenTokens)) {
 			b.WriteString("-- statement " + strconv.Itoa(i+1) + "\n" + s + ";\n")
 		}
 		golden(t, "migration_"+m.Version+".sql", b.String())
 		seen["migration_"+m.Version+".sql"] = true
 	}
-	layers := map[string]string{}
-	for i, q := range layerQueries {
-		layers[strconv.Itoa(i+1)+"_"+q.name] = q.q
-	}
-	golden(t, "layer_counts.sql", goldenfile.Statements(layers))
-	seen["layer_counts.sql"] = true
 	// A golden file without a statement is a statement the code stopped sending.
 	files, _ := filepath.Glob(filepath.Join("testdata", "snowflake", "*.sql"))
 	for _, f := range files {
@@ -78,7 +74,7 @@ func normalize(s string) string { return strings.Join(strings.Fields(s), " ") }
 // TestSnowflakeMergeIsOneDefinition holds the STAGING view, the activity's
 // merge and the native task's MERGE to the same expressions.
 func TestSnowflakeMergeIsOneDefinition(t *testing.T) {
-	migs, err := Migrations(DialectSnowflake)
+	migs, err := warehouse.Migrations(warehouse.DialectSnowflake)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,38 +115,38 @@ func TestSnowflakeNeverParsesJSONInsideValues(t *testing.T) {
 	}
 }
 
-func TestClassifySnowflake(t *testing.T) {
+func TestClassify(t *testing.T) {
 	for _, c := range []struct {
 		err  error
-		want ErrorKind
+		want warehouse.ErrorKind
 	}{
-		{&gosnowflake.SnowflakeError{Number: 390100, SQLState: "08004", Message: "Incorrect username or password was specified."}, KindAuth},
-		{&gosnowflake.SnowflakeError{Number: 390144, SQLState: "08004", Message: "JWT token is invalid."}, KindAuth},
-		{&gosnowflake.SnowflakeError{Number: 390114, SQLState: "08001", Message: "Authentication token has expired."}, KindRetryable},
-		{&gosnowflake.SnowflakeError{Number: 3001, SQLState: "42501", Message: "SQL access control error: Insufficient privileges"}, KindPrivilege},
-		{&gosnowflake.SnowflakeError{Number: 1003, SQLState: "42000", Message: "SQL compilation error: syntax error"}, KindCompilation},
-		{&gosnowflake.SnowflakeError{Number: 2003, SQLState: "42S02", Message: "Object 'RAW.ORDERS_EVENTS' does not exist or not authorized."}, KindObjectMissing},
-		{&gosnowflake.SnowflakeError{Number: 606, SQLState: "57P03", Message: "No active warehouse selected in the current session."}, KindConfig},
-		{&gosnowflake.SnowflakeError{Number: 630, SQLState: "57014", Message: "Statement reached its statement or warehouse timeout"}, KindRetryable},
-		{errors.New("dial tcp 127.0.0.1:443: connect: connection refused"), KindRetryable},
+		{&gosnowflake.SnowflakeError{Number: 390100, SQLState: "08004", Message: "Incorrect username or password was specified."}, warehouse.KindAuth},
+		{&gosnowflake.SnowflakeError{Number: 390144, SQLState: "08004", Message: "JWT token is invalid."}, warehouse.KindAuth},
+		{&gosnowflake.SnowflakeError{Number: 390114, SQLState: "08001", Message: "Authentication token has expired."}, warehouse.KindRetryable},
+		{&gosnowflake.SnowflakeError{Number: 3001, SQLState: "42501", Message: "SQL access control error: Insufficient privileges"}, warehouse.KindPrivilege},
+		{&gosnowflake.SnowflakeError{Number: 1003, SQLState: "42000", Message: "SQL compilation error: syntax error"}, warehouse.KindCompilation},
+		{&gosnowflake.SnowflakeError{Number: 2003, SQLState: "42S02", Message: "Object 'RAW.ORDERS_EVENTS' does not exist or not authorized."}, warehouse.KindObjectMissing},
+		{&gosnowflake.SnowflakeError{Number: 606, SQLState: "57P03", Message: "No active warehouse selected in the current session."}, warehouse.KindConfig},
+		{&gosnowflake.SnowflakeError{Number: 630, SQLState: "57014", Message: "Statement reached its statement or warehouse timeout"}, warehouse.KindRetryable},
+		{errors.New("dial tcp 127.0.0.1:443: connect: connection refused"), warehouse.KindRetryable},
 	} {
-		if got := ClassifySnowflake(c.err); got != c.want {
+		if got := Classify(c.err); got != c.want {
 			t.Errorf("%v: %s, want %s", c.err, got, c.want)
 		}
 	}
 	missing := snowflakeError(snowOffsetGet, &gosnowflake.SnowflakeError{Number: 2003, SQLState: "42S02"})
-	if !IsSchemaMissing(missing) || !strings.Contains(missing.Error(), snowOffsetGet) {
+	if !warehouse.IsSchemaMissing(missing) || !strings.Contains(missing.Error(), snowOffsetGet) {
 		t.Errorf("object missing must read as schema missing and name the statement: %v", missing)
 	}
 }
 
 func TestOpenSnowflakeRefusesBadIdentifiersBeforeConnecting(t *testing.T) {
-	for _, o := range []SnowflakeOptions{
+	for _, o := range []Options{
 		{Account: "a", User: "u", Password: "p", Database: "DB; DROP DATABASE X", Warehouse: "WH", Schema: "RAW"},
 		{Account: "a", User: "u", Password: "p", Database: "DB", Warehouse: `W"H`, Schema: "RAW"},
 		{Account: "a", User: "u", Password: "p", Database: "DB", Warehouse: "WH", Schema: "RAW", Role: "R-1"},
 	} {
-		_, err := OpenSnowflake(context.Background(), o)
+		_, err := Open(context.Background(), o)
 		if err == nil || !strings.Contains(err.Error(), "not a plain SQL identifier") {
 			t.Errorf("%+v: %v", o, err)
 		}
@@ -172,7 +168,7 @@ func TestRefusedLoginNamesAccountAndUserNotSecret(t *testing.T) {
 	u, _ := url.Parse(srv.URL)
 	port, _ := strconv.Atoi(u.Port())
 	secret := "s3cret-Pa55"
-	_, err := OpenSnowflake(context.Background(), SnowflakeOptions{
+	_, err := Open(context.Background(), Options{
 		Account: "acme", User: "loader", Password: secret, Database: "DB", Warehouse: "WH", Schema: "RAW",
 		Host: "127.0.0.1", Port: port, Protocol: "http",
 	})
@@ -184,7 +180,7 @@ func TestRefusedLoginNamesAccountAndUserNotSecret(t *testing.T) {
 	if !strings.Contains(msg, "account acme") || !strings.Contains(msg, "user loader") || strings.Contains(msg, secret) {
 		t.Errorf("error must name account and user, never the password: %s", msg)
 	}
-	if ClassifySnowflake(err) != KindAuth {
+	if Classify(err) != warehouse.KindAuth {
 		t.Errorf("a refused password is an authentication error: %s", msg)
 	}
 	t.Log(msg)
@@ -235,13 +231,13 @@ func TestLoadPrivateKey(t *testing.T) {
 }
 
 func TestQueryTagNamesWorkflowAndActivity(t *testing.T) {
-	ctx := WithQueryTag(context.Background(), QueryTag{Workflow: "MergeOrders", WorkflowID: "MergeOrders-nudged", Activity: "MergeRawToProd"})
-	got := QueryTagFrom(ctx).String()
+	ctx := warehouse.WithQueryTag(context.Background(), warehouse.QueryTag{Workflow: "MergeOrders", WorkflowID: "MergeOrders-nudged", Activity: "MergeRawToProd"})
+	got := warehouse.QueryTagFrom(ctx).String()
 	want := `{"app":"dropflow","workflow":"MergeOrders","workflow_id":"MergeOrders-nudged","activity":"MergeRawToProd"}`
 	if got != want {
 		t.Errorf("tag %s, want %s", got, want)
 	}
-	if d := QueryTagFrom(context.Background()).String(); d != `{"app":"dropflow","component":"dropflow"}` {
+	if d := warehouse.QueryTagFrom(context.Background()).String(); d != `{"app":"dropflow","component":"dropflow"}` {
 		t.Errorf("default tag %s", d)
 	}
 }

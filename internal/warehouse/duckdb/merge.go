@@ -1,15 +1,13 @@
-package warehouse
+package duckdb
 
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/dropflow/dropflow/internal/params"
+	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
 // mergeWindow bounds one merge transaction to this many offsets per
@@ -19,8 +17,8 @@ const mergeWindow = 100_000
 
 // mergeWindow merges up to mergeWindow new offsets per partition. An empty
 // window is recorded in OPS.merge_runs only when it is the first (a skip).
-func (d *DuckDB) mergeWindow(ctx context.Context, recordEmpty bool) (params.MergeOrdersResult, error) {
-	var res params.MergeOrdersResult
+func (d *Warehouse) mergeWindow(ctx context.Context, recordEmpty bool) (warehouse.MergeResult, error) {
+	var res warehouse.MergeResult
 	var advance []window
 	started := time.Now().UTC()
 	err := d.withTx(ctx, func(conn *sql.Conn) error {
@@ -89,12 +87,12 @@ func (d *DuckDB) mergeWindow(ctx context.Context, recordEmpty bool) (params.Merg
 		return nil
 	})
 	if err != nil {
-		return params.MergeOrdersResult{}, err
+		return warehouse.MergeResult{}, err
 	}
 	return res, nil
 }
 
-func (d *DuckDB) windowSize() int64 {
+func (d *Warehouse) windowSize() int64 {
 	if d.window > 0 {
 		return d.window
 	}
@@ -133,7 +131,7 @@ func mergeWindows(ctx context.Context, conn *sql.Conn, size int64) ([]window, er
 
 // HasUnmerged reports whether a partition's loaded offset is past its merge
 // watermark (see mergeWindow: the watermark passes offsets without RAW rows).
-func (d *DuckDB) HasUnmerged(ctx context.Context) (bool, error) {
+func (d *Warehouse) HasUnmerged(ctx context.Context) (bool, error) {
 	var has bool
 	err := d.db.QueryRowContext(ctx, duckSQL(duckHasUnmerged)).Scan(&has)
 	if err != nil {
@@ -150,17 +148,14 @@ const maxWindows = 50
 // window is one transaction with the advance of the watermark. Windowing
 // keeps the semantics: an older version in a later window never overwrites a
 // newer one, and a newer one updates.
-func (d *DuckDB) MergeOrders(ctx context.Context) (params.MergeOrdersResult, error) {
-	var total params.MergeOrdersResult
+func (d *Warehouse) MergeOrders(ctx context.Context) (warehouse.MergeResult, error) {
+	var total warehouse.MergeResult
 	for i := 0; i < maxWindows; i++ {
 		res, err := d.mergeWindow(ctx, i == 0)
 		if err != nil {
 			return total, err
 		}
 		total.Add(res)
-		if room := 1000 - len(total.LagSample); room > 0 {
-			total.LagSample = append(total.LagSample, res.LagSample[:min(room, len(res.LagSample))]...)
-		}
 		if res.NothingNew {
 			break
 		}
@@ -169,7 +164,7 @@ func (d *DuckDB) MergeOrders(ctx context.Context) (params.MergeOrdersResult, err
 }
 
 // sampleLags reads produced_at → merge time of up to 1000 merged events.
-func sampleLags(ctx context.Context, conn *sql.Conn, mergedAt time.Time, res *params.MergeOrdersResult) error {
+func sampleLags(ctx context.Context, conn *sql.Conn, mergedAt time.Time, res *warehouse.MergeResult) error {
 	rows, err := conn.QueryContext(ctx, duckSQL(duckMergeLagSample), mergedAt)
 	if err != nil {
 		return fmt.Errorf("warehouse: sample merge freshness: %w", err)
@@ -185,14 +180,10 @@ func sampleLags(ctx context.Context, conn *sql.Conn, mergedAt time.Time, res *pa
 	return rows.Err()
 }
 
-// RecordValidation stores a report.
-func (d *DuckDB) RecordValidation(ctx context.Context, r params.ValidationReport, report []byte) error {
-	ranAt, err := time.Parse(time.RFC3339Nano, r.Timestamp)
-	if err != nil {
-		ranAt = time.Now().UTC()
-	}
-	_, err = d.db.ExecContext(ctx, duckSQL(duckValidationInsert),
-		r.RunID, ranAt.UTC(), r.Status, r.Summary.Pass, r.Summary.Warn, r.Summary.Fail, string(report))
+// RecordValidation stores a validation run.
+func (d *Warehouse) RecordValidation(ctx context.Context, r warehouse.ValidationRun) error {
+	_, err := d.db.ExecContext(ctx, duckSQL(duckValidationInsert),
+		r.RunID, r.RanAt.UTC(), r.Status, r.Pass, r.Warn, r.Fail, string(r.Report))
 	if err != nil {
 		return fmt.Errorf("warehouse: record validation run: %w", err)
 	}
@@ -200,7 +191,7 @@ func (d *DuckDB) RecordValidation(ctx context.Context, r params.ValidationReport
 }
 
 // RecordPipelineRun stores a finished pipeline run.
-func (d *DuckDB) RecordPipelineRun(ctx context.Context, workflowID, runID, status string, result []byte) error {
+func (d *Warehouse) RecordPipelineRun(ctx context.Context, workflowID, runID, status string, result []byte) error {
 	_, err := d.db.ExecContext(ctx, duckSQL(duckPipelineRunInsert), workflowID, runID, time.Now().UTC(), status, string(result))
 	if err != nil {
 		return fmt.Errorf("warehouse: record pipeline run: %w", err)
@@ -209,16 +200,12 @@ func (d *DuckDB) RecordPipelineRun(ctx context.Context, workflowID, runID, statu
 }
 
 // RecordDataset stores a seeded data set as the current one.
-func (d *DuckDB) RecordDataset(ctx context.Context, key string, ds params.Dataset) error {
-	body, err := json.Marshal(ds)
-	if err != nil {
-		return fmt.Errorf("warehouse: encode data set: %w", err)
-	}
+func (d *Warehouse) RecordDataset(ctx context.Context, key string, doc []byte) error {
 	return d.withTx(ctx, func(conn *sql.Conn) error {
 		if _, err := conn.ExecContext(ctx, duckSQL(duckDatasetDelete), key); err != nil {
 			return fmt.Errorf("warehouse: record data set: %w", err)
 		}
-		if _, err := conn.ExecContext(ctx, duckSQL(duckDatasetInsert), key, string(body), time.Now().UTC()); err != nil {
+		if _, err := conn.ExecContext(ctx, duckSQL(duckDatasetInsert), key, string(doc), time.Now().UTC()); err != nil {
 			return fmt.Errorf("warehouse: record data set: %w", err)
 		}
 		return nil
@@ -226,23 +213,8 @@ func (d *DuckDB) RecordDataset(ctx context.Context, key string, ds params.Datase
 }
 
 // CurrentDataset returns the data set recorded last.
-func (d *DuckDB) CurrentDataset(ctx context.Context) (params.Dataset, bool, error) {
+func (d *Warehouse) CurrentDataset(ctx context.Context) ([]byte, bool, error) {
 	var body string
 	err := d.db.QueryRowContext(ctx, duckSQL(duckDatasetCurrent)).Scan(&body)
-	return decodeDataset(body, err)
-}
-
-// decodeDataset reads the stored data set a CurrentDataset query returned.
-func decodeDataset(body string, err error) (params.Dataset, bool, error) {
-	if errors.Is(err, sql.ErrNoRows) {
-		return params.Dataset{}, false, nil
-	}
-	if err != nil {
-		return params.Dataset{}, false, fmt.Errorf("warehouse: current data set: %w", err)
-	}
-	var ds params.Dataset
-	if err := json.Unmarshal([]byte(body), &ds); err != nil {
-		return params.Dataset{}, false, fmt.Errorf("warehouse: current data set: %w", err)
-	}
-	return ds, true, nil
+	return warehouse.Document(body, err, "current data set")
 }
