@@ -41,7 +41,7 @@ func cmdDemo(ctx context.Context, args []string, out io.Writer) error {
 	cli := fs.String("temporal-cli", "bin/temporal", "Temporal CLI binary (make builds "+devstack.TemporalCLIVersion+")")
 	exit := fs.Bool("exit", false, "stop the stack after the summary instead of serving until Ctrl-C")
 	emulator := fs.Bool("snowflake-emulator", false, "run the Snowflake path: WAREHOUSE=snowflake through gosnowflake against the local Snowflake-protocol server (DuckDB underneath) on 127.0.0.1:8085")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	cfg, err := config.Load(os.LookupEnv)
@@ -213,7 +213,7 @@ func cmdSnowflakeEmulator(ctx context.Context, args []string, out io.Writer) err
 	dir := fs.String("dir", "data/snowemu", "directory for its DuckDB files and stages")
 	port := fs.Int("port", demoSnowflake, "TCP port on 127.0.0.1")
 	password := fs.String("password", emulatorPassword, "password of user "+emulatorUser)
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	began := time.Now()
@@ -237,7 +237,7 @@ func cmdKafkaBroker(ctx context.Context, args []string, out io.Writer) error {
 	port := fs.Int("port", demoBroker, "TCP port on 127.0.0.1")
 	topic := fs.String("topic", "orders_topic", "topic to create when missing")
 	partitions := fs.Int("partitions", 3, "partitions of a topic it creates")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	if *partitions < 1 {

@@ -21,7 +21,7 @@ func cmdGenerate(_ context.Context, args []string, out io.Writer) error {
 	var in params.SeedDataInput
 	datasetFlags(fs, &in.Seed, &in.Customers, &in.Products, &in.Orders, &in.AsOf)
 	dir := fs.String("output-dir", "data/seed", "output directory")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	in, err := in.WithDefaults()
@@ -50,7 +50,7 @@ func cmdMonitor(ctx context.Context, args []string, out io.Writer) error {
 	url := fs.String("url", "http://"+addr, "dashboard URL")
 	every := fs.Duration("every", 30*time.Second, "refresh interval")
 	once := fs.Bool("once", false, "print once and exit")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "dashboard: %s\n", *url)

@@ -138,13 +138,18 @@ func (c *common) register(fs *flag.FlagSet, wait bool) {
 	fs.DurationVar(&c.timeout, "timeout", 0, "give up waiting after this long (0 = no limit)")
 }
 
-func parse(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(os.Stderr)
+// parse parses a command's flags; -h prints them to out (the caller's
+// stdout), a bad flag is a usageError naming it (run prints it on stderr).
+func parse(fs *flag.FlagSet, args []string, out io.Writer) error {
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fmt.Fprintf(out, "usage: starter %s [flags]\n", fs.Name())
+			fs.PrintDefaults()
 			return err
 		}
-		return usageError{err}
+		return usageError{fmt.Errorf("%s: %w (starter %s -h lists the flags)", fs.Name(), err, fs.Name())}
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("%s: unexpected arguments %v", fs.Name(), fs.Args())}

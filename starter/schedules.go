@@ -81,7 +81,7 @@ func cmdSchedules(ctx context.Context, args []string, out io.Writer) error {
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		id, rest = scheduleID(rest[0]), rest[1:]
 	}
-	if err := parse(fs, rest); err != nil {
+	if err := parse(fs, rest, out); err != nil {
 		return err
 	}
 	switch action {
@@ -135,11 +135,11 @@ func cmdSchedules(ctx context.Context, args []string, out io.Writer) error {
 
 func schedulesApply(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("schedules apply", flag.ContinueOnError)
-	mergeEvery := fs.Duration("merge-every", time.Minute, "MergeOrders interval")
-	validateEvery := fs.Duration("validate-every", 15*time.Minute, "ValidatePipeline interval")
+	mergeEvery := fs.Duration("merge-every", params.DefaultMergeEvery, "MergeOrders interval")
+	validateEvery := fs.Duration("validate-every", params.DefaultValidateEvery, "ValidatePipeline interval")
 	streamRate := fs.Float64("stream-rate", 0, "also keep a ProduceOrders stream at this rate running (0 = none)")
 	follow := fs.Bool("follow-ingest", false, "also keep a following IngestOrders running")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	if *mergeEvery < time.Second || *validateEvery < time.Second {

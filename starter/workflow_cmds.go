@@ -32,8 +32,8 @@ func cmdPipeline(ctx context.Context, args []string, out io.Writer) error {
 	c.register(fs, true)
 	datasetFlags(fs, &in.Seed, &in.Customers, &in.Products, &in.Orders, &in.AsOf)
 	fs.Float64Var(&in.Rate, "rate", 0, "producer rate in events/s (0 = unlimited)")
-	fs.IntVar(&in.BatchRecords, "batch-records", 0, "ingest batch size in records (default 5000)")
-	if err := parse(fs, args); err != nil {
+	fs.IntVar(&in.BatchRecords, "batch-records", 0, fmt.Sprintf("ingest batch size in records (default %d)", params.DefaultBatchRecords))
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	var res params.PipelineResult
@@ -46,7 +46,7 @@ func cmdDeploySchema(ctx context.Context, args []string, out io.Writer) error {
 	var in params.DeploySchemaInput
 	c.register(fs, true)
 	fs.BoolVar(&in.DryRun, "dry-run", false, "print the SQL that would run and change nothing (implies --wait)")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	var res params.DeploySchemaResult
@@ -73,7 +73,7 @@ func cmdSeed(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&in.OutputDir, "output-dir", "", "directory of the CSVs, as the worker sees it (default DATA_DIR/seed)")
 	fs.BoolVar(&in.Regenerate, "regenerate", false, "overwrite CSVs generated earlier with the same seed and counts")
 	fs.BoolVar(&in.SkipProdLoad, "skip-prod-load", false, "do not upsert PROD.customers / PROD.inventory")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	var res params.SeedDataResult
@@ -91,13 +91,13 @@ func cmdProduce(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&in.InventoryCSV, "inventory-csv", "", "stream: products and prices (default DATA_DIR/seed/inventory.csv)")
 	fs.IntVar(&in.Customers, "customers", 0, "stream: customer ids 1..N (default from the seed manifest)")
 	fs.Int64Var(&in.FirstOrderID, "first-order-id", 0, "stream: first synthetic order id (default seed orders + 1)")
-	fs.Int64Var(&in.Seed, "seed", 0, "stream: seed of the synthetic orders (default 42)")
+	fs.Int64Var(&in.Seed, "seed", 0, fmt.Sprintf("stream: seed of the synthetic orders (default %d)", params.DefaultSeed))
 	fs.StringVar(&in.Topic, "topic", "", "topic (default the worker's KAFKA_TOPIC)")
 	fs.Float64Var(&in.Rate, "rate", 0, "events/s (0 = unlimited)")
 	fs.IntVar(&in.Limit, "limit", 0, "stop after this many events (0 = whole file, or unbounded stream)")
 	fs.DurationVar(&duration, "duration", 0, "stop after this long (0 = no limit)")
-	fs.IntVar(&in.ChunkSize, "chunk-size", 0, "most events per activity (default 5000)")
-	if err := parse(fs, args); err != nil {
+	fs.IntVar(&in.ChunkSize, "chunk-size", 0, fmt.Sprintf("most events per activity (default %d)", params.DefaultProduceChunk))
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	in.Duration = params.Duration(duration)
@@ -117,12 +117,12 @@ func cmdIngest(ctx context.Context, args []string, out io.Writer) error {
 	c.register(fs, true)
 	fs.StringVar(&in.Mode, "mode", params.ModeDrain, "drain (return when caught up) or follow (until stop-ingest)")
 	fs.StringVar(&in.Topic, "topic", "", "topic (default the worker's KAFKA_TOPIC)")
-	fs.IntVar(&in.BatchRecords, "batch-records", 0, "flush a batch at this many records (default 5000)")
-	fs.IntVar(&in.BatchBytes, "batch-bytes", 0, "flush a batch at this many bytes (default 4 MiB)")
-	fs.DurationVar(&wait, "batch-wait", 0, "flush a non-empty batch after this long (default 1s)")
-	fs.DurationVar(&chunk, "follow-chunk", 0, "follow mode: continue-as-new after this long (default 10m)")
+	fs.IntVar(&in.BatchRecords, "batch-records", 0, fmt.Sprintf("flush a batch at this many records (default %d)", params.DefaultBatchRecords))
+	fs.IntVar(&in.BatchBytes, "batch-bytes", 0, fmt.Sprintf("flush a batch at this many bytes (default %d MiB)", params.DefaultBatchBytes>>20))
+	fs.DurationVar(&wait, "batch-wait", 0, "flush a non-empty batch after this long (default "+params.DefaultBatchWait.String()+")")
+	fs.DurationVar(&chunk, "follow-chunk", 0, "follow mode: continue-as-new after this long (default "+params.DefaultFollowChunk.String()+")")
 	fs.StringVar(&in.OffsetReset, "offset-reset", "", "when a stored offset is outside the topic: earliest or latest (default: stop with an error)")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	in.BatchWait, in.FollowChunk = params.Duration(wait), params.Duration(chunk)
@@ -137,7 +137,7 @@ func cmdIngest(ctx context.Context, args []string, out io.Writer) error {
 func cmdStopIngest(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("stop-ingest", flag.ContinueOnError)
 	id := fs.String("id", names.StandaloneID(names.IngestOrders, "follow"), "workflow ID of the following ingest")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	tc, err := dial(ctx)
@@ -218,7 +218,7 @@ func cmdMerge(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	var c common
 	c.register(fs, true)
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		return err
 	}
 	var res params.MergeOrdersResult
@@ -235,7 +235,7 @@ func cmdValidate(ctx context.Context, args []string, out, errOut io.Writer) int 
 	strict := fs.Bool("strict", false, "exit 1 on WARN too")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	fs.StringVar(&in.ReportsDir, "reports-dir", "", "directory for the JSON report, as the worker sees it (default REPORTS_DIR)")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, args, out); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}

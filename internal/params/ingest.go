@@ -65,19 +65,19 @@ func (in IngestOrdersInput) WithDefaults() (IngestOrdersInput, error) {
 		return in, invalid("batch_records", "must be >= 1, got %d", in.BatchRecords)
 	}
 	if in.BatchRecords == 0 {
-		in.BatchRecords = 5000
+		in.BatchRecords = DefaultBatchRecords
 	}
 	if in.BatchBytes < 0 {
 		return in, invalid("batch_bytes", "must be >= 1, got %d", in.BatchBytes)
 	}
 	if in.BatchBytes == 0 {
-		in.BatchBytes = 4 << 20
+		in.BatchBytes = DefaultBatchBytes
 	}
 	if in.BatchWait < 0 {
 		return in, invalid("batch_wait", "must be > 0, got %s", in.BatchWait.D())
 	}
 	if in.BatchWait == 0 {
-		in.BatchWait = Duration(time.Second)
+		in.BatchWait = Duration(DefaultBatchWait)
 	}
 	if in.BatchWait.D() > time.Minute {
 		return in, invalid("batch_wait", "must be <= 1m (the loader heartbeats between batches), got %s", in.BatchWait.D())
@@ -86,7 +86,7 @@ func (in IngestOrdersInput) WithDefaults() (IngestOrdersInput, error) {
 		return in, invalid("follow_chunk", "must be > 0, got %s", in.FollowChunk.D())
 	}
 	if in.FollowChunk == 0 {
-		in.FollowChunk = Duration(10 * time.Minute)
+		in.FollowChunk = Duration(DefaultFollowChunk)
 	}
 	if in.PartitionWatch < 0 {
 		return in, invalid("partition_watch", "must be > 0, got %s", in.PartitionWatch.D())

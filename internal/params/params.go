@@ -9,12 +9,30 @@ import (
 	"time"
 )
 
-// Defaults of the data generator (the original design's volumes).
+// Defaults of the data generator: a small shop's volumes.
 const (
 	DefaultSeed      int64 = 42
 	DefaultCustomers int   = 1000
 	DefaultProducts  int   = 200
 	DefaultOrders    int   = 5000
+)
+
+// Defaults of the loader's batching and of the producer's chunks, which the
+// inputs' ApplyDefaults and the CLI's help share.
+const (
+	DefaultBatchRecords = 5000
+	DefaultBatchBytes   = 4 << 20
+	DefaultBatchWait    = time.Second
+	DefaultFollowChunk  = 10 * time.Minute
+	// DefaultProduceChunk is large enough that the ~0.1 s activity round
+	// trip is small next to the chunk, small enough that a crash resends little.
+	DefaultProduceChunk = 50000
+)
+
+// Default intervals of the schedules "starter schedules apply" creates.
+const (
+	DefaultMergeEvery    = time.Minute
+	DefaultValidateEvery = 15 * time.Minute
 )
 
 // InvalidInputError names the input field that is wrong. Workflows turn it into

@@ -82,9 +82,7 @@ func (in ProduceOrdersInput) WithDefaults() (ProduceOrdersInput, error) {
 		return in, invalid("first_order_id", "must be >= 1, got %d", in.FirstOrderID)
 	}
 	if in.ChunkSize == 0 {
-		// Large enough that the ~0.1 s activity round trip is small next to
-		// the chunk, small enough that a crash resends little.
-		in.ChunkSize = 50000
+		in.ChunkSize = DefaultProduceChunk
 	}
 	if in.Seed == 0 {
 		in.Seed = DefaultSeed

@@ -19,7 +19,8 @@ import (
 // absence from PROD is a failure rather than a warning.
 const MergeGrace = 10 * time.Minute
 
-// FreshnessWindow: no event ingested within it is a warning (as in the original design).
+// FreshnessWindow: no event ingested within it is a warning (a shop that
+// sells every hour has stopped reaching the warehouse).
 const FreshnessWindow = time.Hour
 
 type check struct {
