@@ -89,7 +89,7 @@ func TestConcurrentMergesAreSerialisedInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	type out struct {
-		r   warehouse.MergeResult
+		r   params.MergeOrdersResult
 		err error
 	}
 	// run starts one MergeOrders per Activities, all released at once.

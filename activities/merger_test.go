@@ -136,9 +136,10 @@ func TestMergerRestsOnlyDuringABacklog(t *testing.T) {
 		t.Fatal("loading a 30-record backlog in batches of 7 did not mark the host behind")
 	}
 	f.a.behindAt.Store(0)
-	stop := make(chan struct{})
+	stop, stopped := make(chan struct{}), make(chan struct{})
 	f.a.behindAt.Store(time.Now().UnixNano())
 	go func() { // a loader that stays behind
+		defer close(stopped)
 		for {
 			f.a.behindAt.Store(time.Now().UnixNano())
 			select {
@@ -150,6 +151,7 @@ func TestMergerRestsOnlyDuringABacklog(t *testing.T) {
 	}()
 	d := run()
 	close(stop)
+	<-stopped // its last mark must not land after the one below
 	if d < 2900*time.Millisecond {
 		t.Fatalf("loaders behind throughout: rested %v, want the whole 3 s", d)
 	}
