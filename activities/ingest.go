@@ -68,7 +68,9 @@ func (a *Activities) LoadPartition(ctx context.Context, p params.LoadPartitionPa
 	if !p.Follow && next >= end {
 		return res, nil
 	}
-	reader, err := a.Kafka.NewPartitionReader(topic, p.Partition, next, p.BatchBytes)
+	// The reader fetches up to a batch ahead: the next batch arrives while
+	// the engine decodes and loads this one.
+	reader, err := a.Kafka.NewPartitionReader(topic, p.Partition, next, p.BatchBytes, p.BatchRecords)
 	if err != nil {
 		return res, err
 	}

@@ -84,7 +84,7 @@ func Load(env Lookup) (Config, error) {
 	c := Config{
 		Warehouse:      strings.ToLower(get("WAREHOUSE", "duckdb")),
 		DuckDBPath:     get("DUCKDB_PATH", "data/warehouse.duckdb"),
-		DuckDBMemory:   get("DUCKDB_MEMORY_LIMIT", "96MB"),
+		DuckDBMemory:   get("DUCKDB_MEMORY_LIMIT", "128MB"),
 		KafkaBootstrap: get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
 		KafkaTopic:     get("KAFKA_TOPIC", "orders_topic"),
 		KafkaGroup:     get("KAFKA_GROUP", "dropflow-ingest"),

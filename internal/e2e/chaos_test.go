@@ -341,7 +341,7 @@ func (c *chaos) resends(ctx context.Context, faults []fault) (before int, total 
 		if end == 0 {
 			continue
 		}
-		r, err := c.kc.NewPartitionReader(topic, p, 0, 0)
+		r, err := c.kc.NewPartitionReader(topic, p, 0, 0, 0)
 		if err != nil {
 			c.t.Fatal(err)
 		}

@@ -162,18 +162,16 @@ func fetch(ctx context.Context, cfg Config, r Reader, cuts chan<- cut) {
 			Events: make([]warehouse.Event, 0, min(p.Records, 8192))}
 		c := cut{}
 		size := 0
-		windowEnd := time.Now().Add(p.Wait)
+		// One deadline for the whole window, not a timer per record.
+		rctx, cancel := context.WithTimeout(ctx, p.Wait)
 		for len(b.Events)+len(b.Rejects) < p.Records && size < p.Bytes {
 			if !cfg.Follow && b.NextOffset >= cfg.End {
 				break
 			}
-			wait := time.Until(windowEnd)
-			if wait <= 0 {
+			if rctx.Err() != nil {
 				break
 			}
-			rctx, cancel := context.WithTimeout(ctx, wait)
 			rec, err := r.Next(rctx)
-			cancel()
 			if err != nil {
 				if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
 					break // the window closed, or we are asked to stop
@@ -186,6 +184,7 @@ func fetch(ctx context.Context, cfg Config, r Reader, cuts chan<- cut) {
 			b.NextOffset = rec.Offset + 1
 			hwm = max(hwm, rec.HighWaterMark)
 		}
+		cancel()
 		next = b.NextOffset
 		idle := b.NextOffset == b.FromOffset
 		c.b, c.hwm = b, hwm

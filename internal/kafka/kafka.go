@@ -302,18 +302,21 @@ type PartitionReader struct {
 	r *kafkago.Reader
 }
 
-// NewPartitionReader starts reading topic/partition at offset.
-func (c *Client) NewPartitionReader(topic string, partition int, offset int64, maxBytes int) (*PartitionReader, error) {
+// NewPartitionReader starts reading topic/partition at offset. It fetches
+// ahead of its caller up to queue records (0: kafka-go's 100), so that a
+// loader's next batch is read while the previous one is written.
+func (c *Client) NewPartitionReader(topic string, partition int, offset int64, maxBytes, queue int) (*PartitionReader, error) {
 	if maxBytes <= 0 || maxBytes > MaxBatchBytes {
 		maxBytes = MaxBatchBytes
 	}
 	r := kafkago.NewReader(kafkago.ReaderConfig{
-		Brokers:   c.brokers,
-		Topic:     topic,
-		Partition: partition,
-		MinBytes:  1,
-		MaxBytes:  maxBytes,
-		MaxWait:   250 * time.Millisecond,
+		Brokers:       c.brokers,
+		Topic:         topic,
+		Partition:     partition,
+		MinBytes:      1,
+		MaxBytes:      maxBytes,
+		MaxWait:       250 * time.Millisecond,
+		QueueCapacity: queue,
 	})
 	if err := r.SetOffset(offset); err != nil {
 		r.Close()

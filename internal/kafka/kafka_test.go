@@ -55,7 +55,7 @@ func TestProduceReadCommit(t *testing.T) {
 		if end == 0 {
 			continue
 		}
-		r, err := c.NewPartitionReader("orders", part, end-1, 0)
+		r, err := c.NewPartitionReader("orders", part, end-1, 0, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

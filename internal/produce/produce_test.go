@@ -59,7 +59,7 @@ func orderIDs(t *testing.T, c *kafka.Client, topic string) []int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.NewPartitionReader(topic, 0, 0, 1<<20)
+	r, err := c.NewPartitionReader(topic, 0, 0, 1<<20, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
