@@ -1,0 +1,3 @@
+-- Same file name as sql/migrations/duckdb/0006_flatten_once.sql, which makes DuckDB parse each
+-- payload once in STAGING.ORDERS_EVENTS_FLAT. Snowflake's VARIANT paths already read a parsed
+-- document: nothing to do.
