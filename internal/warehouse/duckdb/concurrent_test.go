@@ -13,10 +13,11 @@ import (
 )
 
 // Three loaders appending to RAW at once while the merger merges is the
-// drain's shape. With a non-default ROW_GROUP_SIZE DuckDB 1.5.6 once lost
-// track of RAW's row groups here ("Could not find node in column segment
-// tree") and invalidated the whole database: the test keeps that shape on
-// the default row groups, and checks every row landed and merged once.
+// drain's shape. Without checkpoints between their transactions DuckDB ran
+// out of memory here at 96 MB, and such a rolled-back append with a
+// non-default ROW_GROUP_SIZE once made DuckDB 1.5.6 lose track of RAW's row
+// groups and invalidate the database. The test checks the WAL stays small
+// and every row lands and merges once.
 func TestConcurrentLoadersAndMerger(t *testing.T) {
 	batches, size := 40, 5000
 	if s := os.Getenv("DROPFLOW_STRESS_BATCHES"); s != "" {
@@ -28,6 +29,7 @@ func TestConcurrentLoadersAndMerger(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
+	d.walLimit = 32 << 20
 	if _, err := d.Migrate(ctx, false); err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +86,18 @@ func TestConcurrentLoadersAndMerger(t *testing.T) {
 		}
 	}()
 	wg.Wait()
+	// Checkpoints kept up: without them this WAL reached 158 MiB and RAW's
+	// rows spilled to temp_directory.
+	fi, err := os.Stat(d.walPath())
+	var wal int64
+	if err == nil {
+		wal = fi.Size()
+	}
+	tags, _ := d.Memory(ctx)
+	t.Logf("after the loaders: WAL %d MiB, %d checkpoints, DuckDB memory %+v", wal>>20, d.checkpoints.Load(), tags[:3])
+	if d.checkpoints.Load() == 0 || wal > 2*d.walLimit {
+		t.Errorf("WAL %d MiB after %d checkpoints: want checkpoints to keep it under %d MiB", wal>>20, d.checkpoints.Load(), 2*d.walLimit>>20)
+	}
 	close(done)
 	n := <-merged
 	close(errs)
