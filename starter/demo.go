@@ -34,7 +34,7 @@ const (
 // cmdDemo starts every part the local stack needs (skipping those already
 // running), runs Pipeline with defaults, prints a summary and serves until
 // Ctrl-C, then stops what it started.
-func cmdDemo(ctx context.Context, args []string, out io.Writer) error {
+func cmdDemo(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	dataDir := fs.String("data", "data", "directory for the warehouse, broker log, Temporal state and CSVs")
 	workerBin := fs.String("worker", "bin/worker", "worker binary")
@@ -208,7 +208,7 @@ func isLocal(addr string, port int) bool {
 
 // cmdSnowflakeEmulator serves the local Snowflake-protocol server alone, for
 // running the worker or another gosnowflake client against it.
-func cmdSnowflakeEmulator(ctx context.Context, args []string, out io.Writer) error {
+func cmdSnowflakeEmulator(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("snowflake-emulator", flag.ContinueOnError)
 	dir := fs.String("dir", "data/snowemu", "directory for its DuckDB files and stages")
 	port := fs.Int("port", demoSnowflake, "TCP port on 127.0.0.1")
@@ -231,7 +231,7 @@ func cmdSnowflakeEmulator(ctx context.Context, args []string, out io.Writer) err
 
 // cmdKafkaBroker serves the demo's Kafka-protocol broker alone, as its own
 // process: the chaos tests SIGKILL and restart it on the same log.
-func cmdKafkaBroker(ctx context.Context, args []string, out io.Writer) error {
+func cmdKafkaBroker(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("kafka-broker", flag.ContinueOnError)
 	dir := fs.String("dir", "data/kafka", "directory of its log (kept across restarts)")
 	port := fs.Int("port", demoBroker, "TCP port on 127.0.0.1")

@@ -16,7 +16,7 @@ import (
 )
 
 // cmdGenerate writes the seed CSVs locally, without Temporal (make generate-data).
-func cmdGenerate(_ context.Context, args []string, out io.Writer) error {
+func cmdGenerate(_ context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	var in params.SeedDataInput
 	datasetFlags(fs, &in.Seed, &in.Customers, &in.Products, &in.Orders, &in.AsOf)
@@ -41,7 +41,7 @@ func cmdGenerate(_ context.Context, args []string, out io.Writer) error {
 }
 
 // cmdMonitor prints the dashboard's figures every interval.
-func cmdMonitor(ctx context.Context, args []string, out io.Writer) error {
+func cmdMonitor(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("monitor", flag.ContinueOnError)
 	addr := os.Getenv("HTTP_ADDR")
 	if addr == "" {

@@ -29,7 +29,7 @@ import (
 // its run the dispatch (validate alone returns its own exit code).
 type command struct {
 	name, group, summary string
-	run                  func(ctx context.Context, args []string, stdout io.Writer) error
+	run                  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	exit                 func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
@@ -105,7 +105,7 @@ func run(ctx context.Context, name string, args []string, stdout, stderr io.Writ
 	if c.exit != nil {
 		return c.exit(ctx, args, stdout, stderr)
 	}
-	err := c.run(ctx, args, stdout)
+	err := c.run(ctx, args, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -178,7 +178,7 @@ func stamp() string { return time.Now().UTC().Format("20060102T150405Z") }
 
 // start starts (or, for a running ID, attaches to) a workflow and optionally
 // waits, printing the result as JSON.
-func start(ctx context.Context, c common, workflowType, defaultID string, input, result any, out io.Writer) error {
+func start(ctx context.Context, c common, workflowType, defaultID string, input, result any, out, errOut io.Writer) error {
 	tc, err := dial(ctx)
 	if err != nil {
 		return err
@@ -207,7 +207,7 @@ func start(ctx context.Context, c common, workflowType, defaultID string, input,
 		wctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	stopProgress := showProgress(wctx, tc, workflowType, run.GetID(), os.Stderr)
+	stopProgress := showProgress(wctx, tc, workflowType, run.GetID(), errOut)
 	err = run.Get(wctx, result)
 	stopProgress()
 	if err != nil {
@@ -220,8 +220,12 @@ func start(ctx context.Context, c common, workflowType, defaultID string, input,
 
 // showProgress prints a live line from the workflow's progress query while it
 // runs, when w is a terminal; it is quiet otherwise. The returned func stops it.
-func showProgress(ctx context.Context, tc client.Client, workflowType, id string, w *os.File) func() {
-	if fi, err := w.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+func showProgress(ctx context.Context, tc client.Client, workflowType, id string, w io.Writer) func() {
+	f, ok := w.(*os.File)
+	if !ok {
+		return func() {}
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
 		return func() {}
 	}
 	done := make(chan struct{})

@@ -58,7 +58,7 @@ func scheduleID(s string) string {
 	return s
 }
 
-func cmdSchedules(ctx context.Context, args []string, out io.Writer) error {
+func cmdSchedules(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(out, schedulesUsage)
 		if len(args) == 0 {

@@ -25,7 +25,7 @@ func datasetFlags(fs *flag.FlagSet, seed *int64, customers, products, orders *in
 	fs.StringVar(asOf, "as-of", "", "anchor time of the data, RFC 3339 (default: today 00:00 UTC)")
 }
 
-func cmdPipeline(ctx context.Context, args []string, out io.Writer) error {
+func cmdPipeline(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("pipeline", flag.ContinueOnError)
 	var c common
 	var in params.PipelineInput
@@ -37,10 +37,10 @@ func cmdPipeline(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	var res params.PipelineResult
-	return start(ctx, c, names.Pipeline, names.PipelineID(in.Seed, in.Customers, in.Products, in.Orders), in, &res, out)
+	return start(ctx, c, names.Pipeline, names.PipelineID(in.Seed, in.Customers, in.Products, in.Orders), in, &res, out, errOut)
 }
 
-func cmdDeploySchema(ctx context.Context, args []string, out io.Writer) error {
+func cmdDeploySchema(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("deploy-schema", flag.ContinueOnError)
 	var c common
 	var in params.DeploySchemaInput
@@ -51,10 +51,10 @@ func cmdDeploySchema(ctx context.Context, args []string, out io.Writer) error {
 	}
 	var res params.DeploySchemaResult
 	if !in.DryRun {
-		return start(ctx, c, names.DeploySchema, names.StandaloneID(names.DeploySchema, stamp()), in, &res, out)
+		return start(ctx, c, names.DeploySchema, names.StandaloneID(names.DeploySchema, stamp()), in, &res, out, errOut)
 	}
 	c.wait = true
-	if err := start(ctx, c, names.DeploySchema, names.StandaloneID(names.DeploySchema, "dry-run-"+stamp()), in, &res, io.Discard); err != nil {
+	if err := start(ctx, c, names.DeploySchema, names.StandaloneID(names.DeploySchema, "dry-run-"+stamp()), in, &res, io.Discard, errOut); err != nil {
 		return err
 	}
 	if res.SQL == "" {
@@ -64,7 +64,7 @@ func cmdDeploySchema(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-func cmdSeed(ctx context.Context, args []string, out io.Writer) error {
+func cmdSeed(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	var c common
 	var in params.SeedDataInput
@@ -77,10 +77,10 @@ func cmdSeed(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	var res params.SeedDataResult
-	return start(ctx, c, names.SeedData, names.StandaloneID(names.SeedData, stamp()), in, &res, out)
+	return start(ctx, c, names.SeedData, names.StandaloneID(names.SeedData, stamp()), in, &res, out, errOut)
 }
 
-func cmdProduce(ctx context.Context, args []string, out io.Writer) error {
+func cmdProduce(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("produce", flag.ContinueOnError)
 	var c common
 	var in params.ProduceOrdersInput
@@ -106,10 +106,10 @@ func cmdProduce(ctx context.Context, args []string, out io.Writer) error {
 		id = names.StandaloneID(names.ProduceOrders, "stream")
 	}
 	var res params.ProduceOrdersResult
-	return start(ctx, c, names.ProduceOrders, id, in, &res, out)
+	return start(ctx, c, names.ProduceOrders, id, in, &res, out, errOut)
 }
 
-func cmdIngest(ctx context.Context, args []string, out io.Writer) error {
+func cmdIngest(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
 	var c common
 	var in params.IngestOrdersInput
@@ -131,10 +131,10 @@ func cmdIngest(ctx context.Context, args []string, out io.Writer) error {
 		id = names.StandaloneID(names.IngestOrders, "follow")
 	}
 	var res params.IngestOrdersResult
-	return start(ctx, c, names.IngestOrders, id, in, &res, out)
+	return start(ctx, c, names.IngestOrders, id, in, &res, out, errOut)
 }
 
-func cmdStopIngest(ctx context.Context, args []string, out io.Writer) error {
+func cmdStopIngest(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("stop-ingest", flag.ContinueOnError)
 	id := fs.String("id", names.StandaloneID(names.IngestOrders, "follow"), "workflow ID of the following ingest")
 	if err := parse(fs, args, out); err != nil {
@@ -153,7 +153,7 @@ func cmdStopIngest(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // cmdProduceCtl pauses, resumes, re-rates or inspects a running producer.
-func cmdProduceCtl(ctx context.Context, args []string, out io.Writer) error {
+func cmdProduceCtl(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("produce-ctl", flag.ContinueOnError)
 	id := fs.String("id", names.StandaloneID(names.ProduceOrders, "stream"), "workflow ID of the producer")
 	if err := fs.Parse(args); err != nil {
@@ -214,7 +214,7 @@ func cmdProduceCtl(ctx context.Context, args []string, out io.Writer) error {
 	return enc.Encode(p)
 }
 
-func cmdMerge(ctx context.Context, args []string, out io.Writer) error {
+func cmdMerge(ctx context.Context, args []string, out, errOut io.Writer) error {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	var c common
 	c.register(fs, true)
@@ -222,7 +222,7 @@ func cmdMerge(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	var res params.MergeOrdersResult
-	return start(ctx, c, names.MergeOrders, names.StandaloneID(names.MergeOrders, stamp()), params.MergeOrdersInput{}, &res, out)
+	return start(ctx, c, names.MergeOrders, names.StandaloneID(names.MergeOrders, stamp()), params.MergeOrdersInput{}, &res, out, errOut)
 }
 
 // cmdValidate always waits and prints the report readably. Exit codes: 0 on
@@ -245,7 +245,7 @@ func cmdValidate(ctx context.Context, args []string, out, errOut io.Writer) int 
 	in.AllowFail = true // the report is the output; the exit code carries the verdict
 	c.wait = true
 	var rep params.ValidationReport
-	if err := start(ctx, c, names.ValidatePipeline, names.StandaloneID(names.ValidatePipeline, stamp()), in, &rep, io.Discard); err != nil {
+	if err := start(ctx, c, names.ValidatePipeline, names.StandaloneID(names.ValidatePipeline, stamp()), in, &rep, io.Discard, errOut); err != nil {
 		fmt.Fprintln(errOut, "starter:", err)
 		return 1
 	}
