@@ -18,7 +18,7 @@ import (
 type Config struct {
 	Warehouse      string // WAREHOUSE: duckdb | snowflake
 	DuckDBPath     string // DUCKDB_PATH
-	DuckDBMemory   string // DUCKDB_MEMORY_LIMIT
+	DuckDBMemory   string // DUCKDB_MEMORY_LIMIT; empty leaves the adapter's default (duckdb.DefaultMemoryLimit)
 	KafkaBootstrap string // KAFKA_BOOTSTRAP_SERVERS
 	KafkaTopic     string // KAFKA_TOPIC
 	KafkaGroup     string // KAFKA_GROUP: consumer group whose offsets show lag
@@ -54,7 +54,7 @@ type Snowflake struct {
 	// SELECT; 0 leaves the adapter's default (snowflake.DefaultStageThreshold).
 	StageThreshold int
 	// MergeDriver (SNOW_MERGE_DRIVER): temporal (the MergeOrders schedule
-	// merges) or task (the native task prod.ingest_orders_task does).
+	// merges) or task (the native task PROD.MERGE_ORDERS_TASK does).
 	MergeDriver string
 }
 
@@ -84,7 +84,7 @@ func Load(env Lookup) (Config, error) {
 	c := Config{
 		Warehouse:      strings.ToLower(get("WAREHOUSE", "duckdb")),
 		DuckDBPath:     get("DUCKDB_PATH", "data/warehouse.duckdb"),
-		DuckDBMemory:   get("DUCKDB_MEMORY_LIMIT", "128MB"),
+		DuckDBMemory:   get("DUCKDB_MEMORY_LIMIT", ""),
 		KafkaBootstrap: get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"),
 		KafkaTopic:     get("KAFKA_TOPIC", "orders_topic"),
 		KafkaGroup:     get("KAFKA_GROUP", "dropflow-ingest"),

@@ -22,7 +22,7 @@ type MergeOrdersResult struct {
 	// NothingNew is true when the merge skipped because RAW had no new events.
 	NothingNew bool `json:"nothing_new"`
 	// DelegatedToTask is true when SNOW_MERGE_DRIVER=task: Snowflake's native
-	// task prod.ingest_orders_task merges, and MergeOrders leaves the stream to it.
+	// task PROD.MERGE_ORDERS_TASK merges, and MergeOrders leaves the stream to it.
 	DelegatedToTask bool `json:"delegated_to_task,omitempty"`
 	// Merges is how many merge transactions the result folds in (a nudged run
 	// merges again for nudges received meanwhile; a large backlog merges in windows).

@@ -28,6 +28,7 @@ func (d *Warehouse) withTx(ctx context.Context, fn func(conn *sql.Conn) error) e
 	return nil
 }
 
+// inTx is withTx without the checkpoint, under the checkpoint lock.
 func (d *Warehouse) inTx(ctx context.Context, fn func(conn *sql.Conn) error) error {
 	d.ckpt.RLock()
 	defer d.ckpt.RUnlock()
