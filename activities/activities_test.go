@@ -24,7 +24,6 @@ import (
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
-
 	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 

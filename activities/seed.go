@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -10,8 +11,6 @@ import (
 
 	"github.com/dropflow/dropflow/internal/datagen"
 	"github.com/dropflow/dropflow/internal/params"
-
-	"encoding/json"
 )
 
 // GenerateCSVs writes customers.csv, inventory.csv and orders.csv on this

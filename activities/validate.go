@@ -13,7 +13,6 @@ import (
 	"github.com/dropflow/dropflow/internal/metrics"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/validation"
-
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
 

@@ -36,11 +36,9 @@ import (
 	"github.com/dropflow/dropflow/internal/names"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
-	"github.com/dropflow/dropflow/workflows"
-
-	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
-
 	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
+	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
+	"github.com/dropflow/dropflow/workflows"
 )
 
 func main() {

@@ -14,7 +14,6 @@ import (
 	"github.com/dropflow/dropflow/internal/devstack"
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/warehouse"
-
 	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 

@@ -23,7 +23,6 @@ import (
 
 	"github.com/dropflow/dropflow/internal/snowemu"
 	"github.com/dropflow/dropflow/internal/warehouse"
-
 	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 )
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/dropflow/dropflow/internal/config"
 	"github.com/dropflow/dropflow/internal/warehouse"
-
 	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 )
 

@@ -4,12 +4,10 @@
 package e2e
 
 import (
-	"encoding/json"
-
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"github.com/dropflow/dropflow/internal/events"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,9 +18,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/dropflow/dropflow/internal/devstack"
+	"github.com/dropflow/dropflow/internal/events"
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/warehouse"
-
 	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 

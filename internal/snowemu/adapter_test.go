@@ -14,10 +14,9 @@ import (
 	"github.com/snowflakedb/gosnowflake"
 
 	"github.com/dropflow/dropflow/internal/warehouse"
+	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 	"github.com/dropflow/dropflow/internal/warehouse/warehousetest"
 	"github.com/dropflow/dropflow/sql/migrations"
-
-	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 )
 
 func startTest(t *testing.T, users ...User) *Server {

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/dropflow/dropflow/internal/warehouse"
-
 	"github.com/dropflow/dropflow/internal/warehouse/snowflake"
 )
 

@@ -15,7 +15,6 @@ import (
 	"github.com/dropflow/dropflow/internal/kafka"
 	"github.com/dropflow/dropflow/internal/params"
 	"github.com/dropflow/dropflow/internal/warehouse"
-
 	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
 )
 

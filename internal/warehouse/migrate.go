@@ -6,11 +6,12 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"github.com/dropflow/dropflow/sql/migrations"
 	"io/fs"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dropflow/dropflow/sql/migrations"
 )
 
 // Migration is one versioned SQL file.

@@ -5,9 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/dropflow/dropflow/internal/warehouse/warehousetest"
-
 	"github.com/dropflow/dropflow/internal/warehouse/duckdb"
+	"github.com/dropflow/dropflow/internal/warehouse/warehousetest"
 )
 
 func TestEventIDConflicts(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/dropflow/dropflow/internal/datagen"
 	"github.com/dropflow/dropflow/internal/events"
-
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
 

@@ -24,7 +24,6 @@ import (
 	"github.com/youmark/pkcs8"
 
 	"github.com/dropflow/dropflow/internal/ident"
-
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
 

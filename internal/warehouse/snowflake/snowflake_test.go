@@ -24,7 +24,6 @@ import (
 	"github.com/youmark/pkcs8"
 
 	goldenfile "github.com/dropflow/dropflow/internal/golden"
-
 	"github.com/dropflow/dropflow/internal/warehouse"
 )
 
